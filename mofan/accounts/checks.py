@@ -1,0 +1,53 @@
+"""Level-3 controls as system checks: ``mofan check --deploy`` fails when one is switched off or weakened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+LIMITS = [
+    # (setting, comparison, bound, id, message)
+    ("MOFAN_LOCKOUT_ATTEMPTS", "le", 5, "mofan.E001", "Lockout must apply after at most 5 failed sign-ins."),
+    ("MOFAN_LOCKOUT_ATTEMPTS", "ge", 1, "mofan.E002", "Lockout after failed sign-ins is switched off."),
+    ("MOFAN_LOCKOUT_MINUTES", "ge", 15, "mofan.E003", "Lockout must last at least 15 minutes."),
+    ("MOFAN_IDLE_TIMEOUT_MINUTES", "le", 30, "mofan.E004", "Idle sessions must end within 30 minutes."),
+    ("MOFAN_IDLE_TIMEOUT_MINUTES", "ge", 1, "mofan.E005", "Idle logout is switched off."),
+    ("MOFAN_PASSWORD_MAX_AGE_DAYS", "le", 90, "mofan.E006", "Passwords must expire within 90 days."),
+    ("MOFAN_PASSWORD_MAX_AGE_DAYS", "ge", 1, "mofan.E007", "Password expiry is switched off."),
+    ("MOFAN_PASSWORD_HISTORY", "ge", 5, "mofan.E008", "The last 5 passwords must not be reused."),
+    ("MOFAN_AUDIT_RETENTION_DAYS", "ge", 183, "mofan.E009", "The audit trail must be kept at least 6 months."),
+]
+
+
+def _validator_option(name_suffix: str, option: str) -> int | None:
+    for validator in settings.AUTH_PASSWORD_VALIDATORS:
+        if validator["NAME"].endswith(name_suffix):
+            return int(validator.get("OPTIONS", {}).get(option, 0))
+    return None
+
+
+@register(Tags.security, deploy=True)
+def check_level3_controls(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors: list[Error] = []
+    for name, op, bound, check_id, message in LIMITS:
+        value = getattr(settings, name, None)
+        ok = value is not None and (value <= bound if op == "le" else value >= bound)
+        if not ok:
+            errors.append(Error(f"{message} ({name}={value!r})", id=check_id))
+    min_length = _validator_option("MinimumLengthValidator", "min_length")
+    if min_length is None or min_length < 8:
+        errors.append(Error("Passwords must have at least 8 characters.", id="mofan.E010"))
+    classes = _validator_option("CharacterClassValidator", "min_classes")
+    if classes is None or classes < 3:
+        errors.append(Error("Passwords must mix at least 3 character classes.", id="mofan.E011"))
+    if "mofan.accounts.middleware.IdleTimeoutMiddleware" not in settings.MIDDLEWARE:
+        errors.append(Error("The idle-logout middleware is not installed.", id="mofan.E012"))
+    if "mofan.accounts.middleware.PasswordChangeRequiredMiddleware" not in settings.MIDDLEWARE:
+        errors.append(Error("The forced password change middleware is not installed.", id="mofan.E013"))
+    if settings.AUTHENTICATION_BACKENDS != ["mofan.accounts.backends.LockoutModelBackend"]:
+        errors.append(Error("Only the lockout sign-in backend may be configured.", id="mofan.E014"))
+    if getattr(settings, "MOFAN_PROFILE", "") == "production" and settings.MOFAN_DATA_KEY.startswith("dev-only"):
+        errors.append(Error("MOFAN_DATA_KEY must be set to a secret in production.", id="mofan.E015"))
+    return errors

@@ -1,0 +1,65 @@
+"""Idle logout and forced password change (level 3)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from mofan.audit.events import AuditEvent
+from mofan.audit.services import audit_record
+
+LAST_SEEN = "mofan_last_seen"
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class IdleTimeoutMiddleware:
+    """Signs a session out when it has been idle longer than MOFAN_IDLE_TIMEOUT_MINUTES."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            last = request.session.get(LAST_SEEN)
+            limit = settings.MOFAN_IDLE_TIMEOUT_MINUTES * 60
+            if last is not None and now - float(last) > limit:
+                audit_record(actor=user, event=AuditEvent.IDLE_LOGOUT)
+                logout(request)
+                if _is_api(request):
+                    return JsonResponse({"detail": _("Your session has expired. Please sign in again.")}, status=401)
+                return redirect(f"{reverse(settings.LOGIN_URL)}?expired=1&next={request.path}")
+            request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Sends an account whose password must change (first sign-in, reset, expiry) to the change form."""
+
+    ALLOWED = ("accounts:password_change", "accounts:logout", "set_language")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from mofan.accounts.services import password_change_due
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and password_change_due(user):
+            allowed = {reverse(name) for name in self.ALLOWED}
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                if _is_api(request):
+                    return JsonResponse({"detail": _("You must change your password first.")}, status=403)
+                return redirect("accounts:password_change")
+        return self.get_response(request)

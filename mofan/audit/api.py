@@ -1,0 +1,6 @@
+from rest_framework import viewsets
+
+
+class AuditLogViewSet(viewsets.ViewSet):
+    def list(self, request):
+        pass

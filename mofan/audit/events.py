@@ -1,0 +1,77 @@
+"""The one registry of audit event types.
+
+To add an event: append ``register(<new stable id>, "<domain>.<object>.<verb>", _("<label>"))`` below,
+with an id never used before (ids are stored in the audit table and must never change or be reused),
+then refer to it as ``AuditEvent.<NAME>`` from the service that performs the write. A duplicate id or
+name fails at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class EventType:
+    id: int
+    name: str
+    label: str | Promise
+
+
+_BY_ID: dict[int, EventType] = {}
+_BY_NAME: dict[str, EventType] = {}
+
+
+def register(event_id: int, name: str, label: str | Promise) -> EventType:
+    if event_id in _BY_ID:
+        raise ValueError(f"audit event id {event_id} is registered twice")
+    if name in _BY_NAME:
+        raise ValueError(f"audit event name {name!r} is registered twice")
+    event = EventType(event_id, name, label)
+    _BY_ID[event_id] = event
+    _BY_NAME[name] = event
+    return event
+
+
+def get(event_id: int) -> EventType | None:
+    return _BY_ID.get(event_id)
+
+
+def all_events() -> list[EventType]:
+    return sorted(_BY_ID.values(), key=lambda e: e.id)
+
+
+class AuditEvent:
+    # accounts 100–199
+    LOGIN = register(100, "accounts.session.login", _("Signed in"))
+    LOGIN_FAILED = register(101, "accounts.session.login_failed", _("Sign-in failed"))
+    LOGOUT = register(102, "accounts.session.logout", _("Signed out"))
+    IDLE_LOGOUT = register(103, "accounts.session.idle_logout", _("Signed out after being idle"))
+    ACCOUNT_LOCKED = register(104, "accounts.user.locked", _("Account locked"))
+    ACCOUNT_UNLOCKED = register(105, "accounts.user.unlocked", _("Account unlocked"))
+    PASSWORD_CHANGED = register(106, "accounts.user.password_changed", _("Password changed"))
+    PASSWORD_RESET = register(107, "accounts.user.password_reset", _("Password reset by an administrator"))
+    USER_CREATED = register(110, "accounts.user.created", _("Account created"))
+    USER_UPDATED = register(111, "accounts.user.updated", _("Account changed"))
+    USER_DEACTIVATED = register(112, "accounts.user.deactivated", _("Account deactivated"))
+    MEMBERSHIP_GRANTED = register(120, "accounts.membership.granted", _("Role granted"))
+    MEMBERSHIP_REVOKED = register(121, "accounts.membership.revoked", _("Role revoked"))
+    ACCESS_DENIED = register(130, "accounts.permission.denied", _("Action refused"))
+    # org 200–299
+    UNIT_CREATED = register(200, "org.unit.created", _("Unit created"))
+    UNIT_RENAMED = register(201, "org.unit.renamed", _("Unit renamed"))
+    UNIT_MOVED = register(202, "org.unit.moved", _("Unit moved"))
+    UNIT_UPDATED = register(203, "org.unit.updated", _("Unit changed"))
+    UNIT_CLOSED = register(204, "org.unit.closed", _("Unit closed"))
+    PERSON_CREATED = register(210, "org.person.created", _("Person created"))
+    PERSON_UPDATED = register(211, "org.person.updated", _("Person changed"))
+    PERSON_MOVED = register(212, "org.person.moved", _("Person moved to another unit"))
+    PERSON_SENSITIVE_VIEWED = register(213, "org.person.sensitive_viewed", _("Personal data viewed unmasked"))
+    IMPORT_UNITS = register(220, "org.import.units", _("Units imported"))
+    IMPORT_PEOPLE = register(221, "org.import.people", _("People imported"))
+    EXPORT_LIST = register(230, "core.export.list", _("List exported"))
+    # audit 900–999
+    AUDIT_EXPORTED = register(900, "audit.log.exported", _("Audit trail exported"))

@@ -1,0 +1,13 @@
+from rest_framework.routers import DefaultRouter
+
+from mofan.accounts.api import AccountViewSet
+from mofan.audit.api import AuditLogViewSet
+from mofan.org.api import PersonViewSet, UnitViewSet
+
+router = DefaultRouter()
+router.register("units", UnitViewSet, basename="unit")
+router.register("people", PersonViewSet, basename="person")
+router.register("accounts", AccountViewSet, basename="account")
+router.register("audit", AuditLogViewSet, basename="audit")
+
+urlpatterns = router.urls

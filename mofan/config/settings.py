@@ -1,0 +1,165 @@
+"""Django settings. Values come from mofan.config.env; nothing here reads os.environ."""
+
+from __future__ import annotations
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from mofan.config.env import BASE_DIR, ENV
+
+PACKAGE_DIR = BASE_DIR / "mofan"
+ENV.var_dir.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = ENV.secret_key
+DEBUG = ENV.debug
+ALLOWED_HOSTS = ENV.allowed_hosts
+MOFAN_PROFILE = ENV.profile
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "mofan.core",
+    "mofan.audit",
+    "mofan.org",
+    "mofan.accounts",
+    "mofan.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mofan.accounts.middleware.IdleTimeoutMiddleware",
+    "mofan.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "mofan.audit.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "mofan.config.urls"
+WSGI_APPLICATION = "mofan.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mofan.core.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": dj_database_url.parse(ENV.database_url, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["mofan.accounts.backends.LockoutModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": ENV.password_min_length},
+    },
+    {
+        "NAME": "mofan.accounts.validators.CharacterClassValidator",
+        "OPTIONS": {"min_classes": ENV.password_min_classes},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "mofan.accounts.validators.PasswordHistoryValidator",
+        "OPTIONS": {"history": ENV.password_history},
+    },
+]
+
+# Level-3 controls, all on by default (checked by mofan.accounts.checks with --deploy).
+MOFAN_PASSWORD_HISTORY = ENV.password_history
+MOFAN_PASSWORD_MAX_AGE_DAYS = ENV.password_max_age_days
+MOFAN_LOCKOUT_ATTEMPTS = ENV.lockout_attempts
+MOFAN_LOCKOUT_MINUTES = ENV.lockout_minutes
+MOFAN_IDLE_TIMEOUT_MINUTES = ENV.idle_timeout_minutes
+MOFAN_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
+MOFAN_IMPORT_MAX_BYTES = ENV.import_max_bytes
+MOFAN_IMPORT_MAX_ROWS = ENV.import_max_rows
+MOFAN_DATA_KEY = ENV.data_key
+
+SESSION_COOKIE_AGE = ENV.idle_timeout_minutes * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if ENV.profile == "production":
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = ENV.var_dir / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+MEDIA_ROOT = ENV.var_dir / "media"
+DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.import_max_bytes + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "mofan.core.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mofan API",
+    "DESCRIPTION": "模范: district, people, roles and audit trail",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+CELERY_BROKER_URL = ENV.redis_url or "memory://"
+CELERY_TASK_ALWAYS_EAGER = ENV.celery_always_eager or not ENV.redis_url
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

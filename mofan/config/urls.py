@@ -1,0 +1,12 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("", include("mofan.core.urls")),
+    path("accounts/", include("mofan.accounts.urls")),
+    path("org/", include("mofan.org.urls")),
+    path("audit/", include("mofan.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("mofan.config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts.permissions import has_action
+from mofan.accounts.roles import Action
+
+# (url name, label, action needed or None)
+NAVIGATION = [
+    ("core:home", _("Workbench"), None),
+    ("org:unit_tree", _("District"), Action.ORG_VIEW),
+    ("org:person_list", _("People"), Action.ORG_VIEW),
+    ("org:import", _("Import"), Action.ORG_IMPORT),
+    ("accounts:user_list", _("Accounts"), None),
+    ("audit:log_list", _("Audit trail"), Action.AUDIT_VIEW),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for name, label, action in NAVIGATION:
+        if name == "accounts:user_list":
+            allowed = any(has_action(user, a) for a in (Action.ACCOUNT_MANAGE, Action.ACCOUNT_GRANT, Action.ACCOUNT_UNLOCK))
+        else:
+            allowed = action is None or has_action(user, action)
+        if allowed:
+            url = reverse(name)
+            items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"
+                          or request.path == url})
+    return {"nav_items": items}

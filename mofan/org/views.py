@@ -1,0 +1,8 @@
+from django.http import HttpResponse
+
+
+def unit_tree(request):
+    return HttpResponse("placeholder")
+
+
+person_list = import_view = unit_tree
