@@ -3,10 +3,12 @@ from rest_framework.routers import DefaultRouter
 from mofan.accounts.api import AccountViewSet
 from mofan.audit.api import AuditLogViewSet
 from mofan.org.api import PersonViewSet, UnitViewSet
+from mofan.org.api_import import ImportViewSet
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("people", PersonViewSet, basename="person")
+router.register("imports", ImportViewSet, basename="import")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("audit", AuditLogViewSet, basename="audit")
 
