@@ -22,8 +22,9 @@ LIMITS = [
 
 
 def _validator_option(name_suffix: str, option: str) -> int | None:
-    for validator in settings.AUTH_PASSWORD_VALIDATORS:
-        if validator["NAME"].endswith(name_suffix):
+    validators: list[dict[str, Any]] = getattr(settings, "AUTH_PASSWORD_VALIDATORS", [])
+    for validator in validators:
+        if str(validator["NAME"]).endswith(name_suffix):
             return int(validator.get("OPTIONS", {}).get(option, 0))
     return None
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
@@ -49,7 +51,7 @@ class User(AbstractBaseUser):
     def is_superuser(self) -> bool:  # 三员分立: no everyday superuser
         return False
 
-    def is_locked(self, now: timezone.datetime | None = None) -> bool:
+    def is_locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or timezone.now())
 
 

@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 def validation_detail(exc: DjangoValidationError) -> Any:
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for m in errors.messages] for field, errors in exc.message_dict.items()}
+        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
     return {"detail": [str(m) for m in exc.messages]}
 
 

@@ -30,9 +30,10 @@ def write_xlsx(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "Sheet1", notes: Sequence[str] = ()
 ) -> bytes:
     """A workbook with one sheet: optional note lines, a bold frozen header row, then the rows."""
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    assert ws is not None
+    wb = Workbook()
+    ws = wb.create_sheet(title[:31] or "Sheet1", 0)
+    for extra in wb.sheetnames[1:]:
+        del wb[extra]
     ws.title = title[:31]
     for note in notes:
         ws.append([note])

@@ -19,7 +19,16 @@ from mofan.audit.services import audit_record
 from mofan.core import crypto
 from mofan.core.identity import validate_id_number, validate_phone
 from mofan.core.masking import mask_id_number
-from mofan.org.models import ALLOWED_PARENTS, PATH_SEGMENT, Gender, Person, Unit, UnitChange, UnitKind, path_segment
+from mofan.org.models import (
+    ALLOWED_PARENTS,
+    PATH_SEGMENT,
+    Gender,
+    Person,
+    Unit,
+    UnitChange,
+    UnitKind,
+    path_segment,
+)
 
 MAX_DEPTH = 255 // PATH_SEGMENT
 
@@ -56,7 +65,10 @@ def _check_name(name: str, parent: Unit | None, exclude: Unit | None = None) -> 
 
 def _check_code(code: str, exclude: Unit | None = None) -> str:
     code = (code or "").strip()
-    if code and Unit.objects.filter(code=code).exclude(pk=exclude.pk if exclude else None).exists():
+    others = Unit.objects.filter(code=code)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    if code and others.exists():
         raise ValidationError({"code": _("Another unit has this code.")})
     return code
 
