@@ -33,6 +33,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,6 +136,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = ENV.var_dir / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Static files are served by WhiteNoise (no separate web server needed on an intranet PC); in production
+# `mofan collectstatic` fills STATIC_ROOT, elsewhere they are found in place.
+WHITENOISE_USE_FINDERS = ENV.profile != "production"
 MEDIA_ROOT = ENV.var_dir / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.import_max_bytes + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
