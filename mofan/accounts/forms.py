@@ -7,6 +7,9 @@ from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from mofan.accounts.roles import Role
+from mofan.org.models import Person, Unit
+
 GENERIC_LOGIN_ERROR = _(
     "The user name or password is not correct, or the account is locked. After 5 failed attempts an account is "
     "locked for 15 minutes."
@@ -42,3 +45,69 @@ class PasswordChangeForm(forms.Form):
         if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
             self.add_error("new_password_again", _("The two new passwords differ."))
         return data
+
+
+class _NewPasswordMixin(forms.Form):
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password_again = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
+
+
+class UserCreateForm(_NewPasswordMixin):
+    """A new account for a person of the actor's jurisdiction; the holder changes the password at first
+    sign-in."""
+
+    person = forms.ModelChoiceField(
+        label=_("Person"), queryset=Person.objects.none(), empty_label=_("Choose a person"),
+        help_text=_("Only people of your units who have no account yet are offered."),
+    )
+    username = forms.CharField(label=_("User name"), max_length=150)
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=50, required=False, help_text=_("Leave empty to use the person's name.")
+    )
+    field_order = ["person", "username", "display_name", "password", "password_again"]
+
+    def __init__(self, *args: Any, people: Any, shown_people: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["person"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - narrows the type for mypy
+        field.queryset = people
+        if shown_people is not None:
+            # Validate against every eligible person, but list only the (searched) first few.
+            field.widget.choices = [("", field.empty_label)] + [
+                (p.pk, f"{p.name} · {p.unit.name}" + (f" · {p.post}" if p.post else "")) for p in shown_people
+            ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        person = data.get("person")
+        if person is not None and not (data.get("display_name") or "").strip():
+            data["display_name"] = person.name
+        return data
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units indented by depth, so a flat select still shows the tree."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return "\u3000" * obj.depth + obj.name
+
+
+class GrantForm(forms.Form):
+    unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=_("Choose a unit"))
+    role = forms.ChoiceField(label=_("Role"), choices=[("", _("Choose a role"))] + list(Role.choices))
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - narrows the type for mypy
+        field.queryset = units
+
+
+class PasswordResetForm(_NewPasswordMixin):
+    """A temporary password set by the security administrator."""

@@ -86,7 +86,10 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
 def password_reset(*, actor: User, user: User, new_password: str) -> None:
     """A security administrator sets a temporary password; the holder must change it at next sign-in."""
     _ensure_on_account(actor, Action.ACCOUNT_UNLOCK, user)
-    validate_password(new_password, user)
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
     with transaction.atomic():
         _set_password(user, new_password, must_change=True)
         audit_record(actor=actor, event=AuditEvent.PASSWORD_RESET, target=user)
@@ -157,6 +160,8 @@ def user_deactivate(*, actor: User, user: User) -> None:
     _ensure_on_account(actor, Action.ACCOUNT_MANAGE, user)
     if user.pk == actor.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
+    if not user.is_active:
+        raise ValidationError(_("This account is already deactivated."))
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])

@@ -32,7 +32,12 @@ class AuditLog(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit trail")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["actor", "at"], name="audit_actor_at_idx")]
+        indexes = [
+            models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
+            # The audit administrator's filters: by user name, and the history of one object.
+            models.Index(fields=["actor_name", "id"], name="audit_actor_name_idx"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.event_name}"

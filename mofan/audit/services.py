@@ -56,3 +56,27 @@ def audit_refusal(*, actor: Any, event: EventType, target: models.Model | None =
     """Record a refused attempt. Services check permissions before they open their transaction, so this
     row is not rolled back with the refused write."""
     audit_record(actor=actor, event=event, target=target, success=False, note=note)
+
+
+XLSX_EXPORT_MAX_ROWS = 50_000  # beyond this an xlsx file gets too heavy to build in memory: use CSV
+
+
+def log_export(*, actor: Any, filters: Any, file_format: str) -> Any:
+    """The audit rows for an export (CSV or xlsx) by the audit administrator. The export is itself
+    recorded (AUDIT_EXPORTED) with its format and filters, before the first row leaves."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from mofan.accounts.roles import Action
+    from mofan.audit.events import AuditEvent
+    from mofan.audit.selectors import log_list
+
+    if file_format not in ("csv", "xlsx"):
+        raise ValidationError({"file": _("Choose CSV or xlsx.")})
+    rows = log_list(actor=actor, filters=filters, action=Action.AUDIT_EXPORT)
+    if file_format == "xlsx" and rows.count() > XLSX_EXPORT_MAX_ROWS:
+        raise ValidationError(
+            _("More than %(n)d records match: narrow the filters or export CSV.") % {"n": XLSX_EXPORT_MAX_ROWS}
+        )
+    audit_record(actor=actor, event=AuditEvent.AUDIT_EXPORTED, new={"format": file_format, "filters": filters.as_dict()})
+    return rows

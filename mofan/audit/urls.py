@@ -3,4 +3,8 @@ from django.urls import path
 from mofan.audit import views
 
 app_name = "audit"
-urlpatterns = [path("", views.log_list, name="log_list")]
+urlpatterns = [
+    path("", views.log_list, name="log_list"),
+    path("export.csv", views.log_export, {"file_format": "csv"}, name="log_export_csv"),
+    path("export.xlsx", views.log_export, {"file_format": "xlsx"}, name="log_export_xlsx"),
+]

@@ -8,8 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from mofan.core.paging import COUNT_CAP, PAGE_SIZE, KeysetPage, keyset_page
 
 
 def validation_detail(exc: DjangoValidationError) -> Any:
@@ -26,3 +31,55 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
+
+
+class KeysetPagination(BasePagination):
+    """API twin of ``core.paging.keyset_page``: ``?after=<id>`` / ``?before=<id>``, 50 a page, count capped."""
+
+    page: KeysetPage | None = None
+    request: Request | None = None
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        self.request = request
+        self.page = keyset_page(queryset, after=request.query_params.get("after"),
+                                before=request.query_params.get("before"), size=PAGE_SIZE)
+        return self.page.items
+
+    def _link(self, **params: Any) -> str | None:
+        assert self.request is not None  # noqa: S101 - set by paginate_queryset
+        url = self.request.build_absolute_uri()
+        url = remove_query_param(remove_query_param(url, "after"), "before")
+        for key, value in params.items():
+            url = replace_query_param(url, key, value)
+        return url
+
+    def get_paginated_response(self, data: Any) -> Response:
+        page = self.page
+        assert page is not None  # noqa: S101 - set by paginate_queryset
+        return Response({
+            "count": page.total,
+            "count_capped": page.total_capped,
+            "next": self._link(after=page.next_after) if page.next_after else None,
+            "previous": self._link(before=page.prev_before) if page.prev_before else None,
+            "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["count", "count_capped", "results"],
+            "properties": {
+                "count": {"type": "integer", "description": f"exact, or {COUNT_CAP} when count_capped"},
+                "count_capped": {"type": "boolean"},
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": name, "required": False, "in": "query", "description": text, "schema": {"type": "integer"}}
+            for name, text in (("after", "id of the last row of the previous page"),
+                               ("before", "id of the first row of the next page"))
+        ]

@@ -161,7 +161,11 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["id"]
-        indexes = [models.Index(fields=["unit", "id"], name="org_person_unit_id_idx")]
+        indexes = [
+            models.Index(fields=["unit", "id"], name="org_person_unit_id_idx"),
+            # Lists show active people: counting them must not read every row of the subtree.
+            models.Index(fields=["unit", "id"], condition=models.Q(is_active=True), name="org_person_active_unit_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
