@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mofan makemigrations --check --dry-run -v 0
 
 typecheck: $(STAMP)
-	$(BIN)/mypy mofan bench
+	$(BIN)/mypy mofan bench tests
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
