@@ -157,7 +157,8 @@ def csv_lines(rows: Iterable[AuditLog]) -> Iterator[str]:
 
 
 def _filename(ext: str) -> str:
-    return f"{_('audit-trail')}-{timezone.localtime():%Y%m%d-%H%M}.{ext}"
+    stem = _("audit-trail")
+    return f"{stem}-{timezone.localtime():%Y%m%d-%H%M}.{ext}"
 
 
 def export_response(rows: Any, file_format: str) -> HttpResponse | StreamingHttpResponse:

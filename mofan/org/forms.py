@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mofan.accounts.permissions import scope_filter
 from mofan.accounts.roles import Action
@@ -78,7 +79,7 @@ class UnitMoveForm(forms.Form):
 
 class PersonForm(forms.Form):
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none())
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
     id_number = forms.CharField(label=_("ID number"), max_length=20, required=False,
                                 help_text=_("18-character resident identity number (身份证号)."))
     gender = forms.ChoiceField(label=_("Gender"), required=False,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 PATH_SEGMENT = 8  # "0000042." : 7 digits and a dot per level
 
 
 class UnitKind(models.TextChoices):
-    DISTRICT = "district", _("District")  # 区
+    DISTRICT = "district", pgettext_lazy("unit kind", "District")  # 区
     TOWN = "town", _("Township / sub-district")  # 苏木镇(街道)
     VILLAGE = "village", _("Village / community")  # 嘎查村(社区)
     GRID = "grid", _("Grid")  # 网格

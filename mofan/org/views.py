@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -326,6 +327,6 @@ def person_export(request: HttpRequest) -> HttpResponse:
          p.post, p.unit.name)
         for p in people.iterator(chunk_size=2000)
     ]
-    headers = [_("Name"), _("Gender"), _("Phone"), _("ID number"), _("Party member"), _("Post"), _("Unit")]
+    headers = [pgettext("person", "Name"), _("Gender"), _("Phone"), _("ID number"), _("Party member"), _("Post"), _("Unit")]
     record_export(actor=actor, what="org.person", count=len(rows))
     return xlsx_response(_export_filename(_("people")), headers, rows, title=_("People"))
