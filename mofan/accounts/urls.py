@@ -9,6 +9,7 @@ urlpatterns = [
     path("password/", views.password_change_view, name="password_change"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
+    path("users/export.xlsx", views.user_export, name="user_export"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
     path("users/<int:pk>/grant/", views.user_grant, name="user_grant"),
     path("users/<int:pk>/roles/<int:membership_pk>/revoke/", views.user_revoke, name="user_revoke"),

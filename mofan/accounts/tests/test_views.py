@@ -241,3 +241,24 @@ def test_detail_offers_only_the_actions_that_work(district: Any, make_user: Any,
     assert reverse("accounts:user_deactivate", args=[user.pk]) in page
     assert reverse("accounts:user_password_reset", args=[user.pk]) not in page
     assert 'name="role"' not in page  # the system admin grants no roles
+
+
+def test_accounts_export_holds_only_the_jurisdiction_and_is_audited(district: Any, make_user: Any, admins: Any,
+                                                                   login: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from mofan.audit.events import AuditEvent
+    from mofan.audit.models import AuditLog
+
+    make_user(Role.GRID_WORKER, district.village_a1, username="grid_a")
+    make_user(Role.GRID_WORKER, district.village_b1, username="grid_b")
+    client = login(admins.town_security)
+    response = client.get(reverse("accounts:user_export"))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    names = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert "grid_a" in names and "grid_b" not in names and "sysadmin" not in names
+    assert AuditLog.objects.filter(event_id=AuditEvent.EXPORT_LIST.id, actor=admins.town_security).count() == 1
+    assert login(admins.audit).get(reverse("accounts:user_export")).status_code == 403
