@@ -71,3 +71,9 @@ def login() -> Callable[[User], Client]:
         return client
 
     return make_client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 at full strength costs a fraction of a second per account; tests are about rules, not hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
