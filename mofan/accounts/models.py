@@ -63,6 +63,8 @@ class PasswordHistory(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("earlier password")
+        verbose_name_plural = _("password history")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

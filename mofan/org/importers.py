@@ -47,9 +47,10 @@ from mofan.core.masking import mask_id_number, mask_phone
 from mofan.core.xlsx import SheetRow, XlsxReadError, read_rows, write_xlsx
 from mofan.org.models import ALLOWED_PARENTS, PATH_SEGMENT, Unit, UnitKind
 from mofan.org.services import (
+    PersonDraft,
     _check_placement,
     clean_person_fields,
-    person_create,
+    person_bulk_create,
     unit_create,
 )
 
@@ -480,7 +481,7 @@ def _unit_parent(row: _Row, index: _UnitIndex) -> _Target | None:
     return parent
 
 
-def _changed_meanwhile(row: int) -> RowError:
+def _changed_meanwhile(row: int | None) -> RowError:
     return RowError(row, "", "", _("Someone changed the same units while the file was being imported. "
                                    "Nothing was imported; try again."))
 
@@ -540,21 +541,20 @@ def import_people(*, actor: Any, file: Any, progress: ProgressCallback | None = 
     targets = {p.unit for p in planned}
     for target in sorted(targets, key=lambda u: u.path):
         ensure_can(actor, Action.ORG_IMPORT, target)
-    with transaction.atomic():
-        for done, new in enumerate(planned, start=1):
-            try:
-                person_create(actor=actor, unit=new.unit, name=new.values["name"], gender=new.values["gender"],
-                              phone=new.values["phone"], id_number=new.values["id_number"],
-                              is_party_member=new.is_party_member, post=new.values["post"], audit=False)
-            except ValidationError as exc:
-                _Row(rows[done - 1], report, masked=(P_ID, P_PHONE)).errors_from(exc, _PERSON_FIELDS)
-                raise ImportRejected(report) from None
-            except IntegrityError:
-                raise ImportRejected([_changed_meanwhile(new.row)]) from None
-            _progress_step(progress, "write", done, len(planned))
-        audit_record(actor=actor, event=AuditEvent.IMPORT_PEOPLE, unit_path=_common_path(t.path for t in targets),
-                     new={"created": len(planned), "file": _file_name(file)})
-    return ImportResult(kind="people", created=len(planned))
+    drafts = [
+        PersonDraft(unit=new.unit, name=new.values["name"], gender=new.values["gender"], phone=new.values["phone"],
+                    id_number=new.values["id_number"], is_party_member=new.is_party_member, post=new.values["post"])
+        for new in planned
+    ]
+    try:
+        created = person_bulk_create(
+            actor=actor, drafts=drafts, event=AuditEvent.IMPORT_PEOPLE, audit_new={"file": _file_name(file)},
+            progress=lambda done, total: _progress_step(progress, "write", done, total),
+        )
+    except (ValidationError, IntegrityError):
+        # Rows were checked above; only a concurrent change can make the write fail now.
+        raise ImportRejected([_changed_meanwhile(planned[0].row if planned else None)]) from None
+    return ImportResult(kind="people", created=created)
 
 
 def _person_unit(row: _Row, index: _UnitIndex) -> Unit | None:

@@ -44,12 +44,6 @@ def person_b(district: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """PBKDF2 at full strength makes each sign-in cost a second; these tests are about rules, not hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def english(settings: Any) -> None:
     """Assert on the English msgids, whatever the zh-Hans catalogue says."""
     settings.LANGUAGE_CODE = "en"

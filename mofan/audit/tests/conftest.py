@@ -22,11 +22,6 @@ def admins(district: Any, make_user: Any) -> Admins:
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def english(settings: Any) -> None:
     """Assert on the English msgids, whatever the zh-Hans catalogue says."""
     settings.LANGUAGE_CODE = "en"
