@@ -47,9 +47,11 @@ from mofan.core.masking import mask_id_number, mask_phone
 from mofan.core.xlsx import SheetRow, XlsxReadError, read_rows, write_xlsx
 from mofan.org.models import ALLOWED_PARENTS, PATH_SEGMENT, Unit, UnitKind
 from mofan.org.services import (
+    ID_NUMBER_TAKEN,
     PersonDraft,
     _check_placement,
     clean_person_fields,
+    id_numbers_taken,
     person_bulk_create,
     unit_create,
 )
@@ -509,6 +511,7 @@ def import_people(*, actor: Any, file: Any, progress: ProgressCallback | None = 
     report: list[RowError] = []
     planned: list[_NewPerson] = []
     ids_in_file: dict[str, int] = {}
+    rows_by_id: dict[str, _Row] = {}
     for done, sheet_row in enumerate(rows, start=1):
         row = _Row(sheet_row, report, masked=(P_ID, P_PHONE))
         gender = row.text(P_GENDER)
@@ -523,7 +526,7 @@ def import_people(*, actor: Any, file: Any, progress: ProgressCallback | None = 
         values: dict[str, Any] = {}
         try:
             values = clean_person_fields(name=row.text(P_NAME), gender=gender, phone=row.text(P_PHONE),
-                                         id_number=row.text(P_ID), post=post)
+                                         id_number=row.text(P_ID), post=post, check_taken=False)
         except ValidationError as exc:
             row.errors_from(exc, _PERSON_FIELDS)
         id_number = values.get("id_number", "")
@@ -532,10 +535,13 @@ def import_people(*, actor: Any, file: Any, progress: ProgressCallback | None = 
                 row.error(P_ID, _("The same ID number is already in row %(row)s.") % {"row": ids_in_file[id_number]})
             else:
                 ids_in_file[id_number] = row.number
+                rows_by_id[id_number] = row
         unit = _person_unit(row, index)
         if row.ok and unit is not None:
             planned.append(_NewPerson(row=row.number, unit=unit, values=values, is_party_member=is_party_member))
         _progress_step(progress, "validate", done, len(rows))
+    for id_number in id_numbers_taken(list(rows_by_id)):
+        rows_by_id[id_number].error(P_ID, str(ID_NUMBER_TAKEN))
     if report:
         raise ImportRejected(report)
     targets = {p.unit for p in planned}

@@ -366,3 +366,44 @@ def test_person_reveal_returns_clear_number_and_audits(district: Any, admin: Any
     operator = make_user(Role.CENTRE_OPERATOR, district.town_a)
     with pytest.raises(PermissionDenied):
         services.person_reveal_id_number(actor=operator, person=person)
+
+
+def _draft(unit: Unit, seq: int) -> services.PersonDraft:
+    from mofan.org.tests.conftest import id_number
+
+    return services.PersonDraft(unit=unit, name=f"批量{seq}", gender="M", phone="13800000000",
+                                id_number=id_number(100 + seq))
+
+
+def test_bulk_create_writes_all_with_one_audit_row(district: Any, make_user: Any) -> None:
+    actor = make_user(Role.SYSTEM_ADMIN, district.town_a)
+    drafts = [_draft(district.village_a1 if n % 2 else district.village_a2, n) for n in range(5)]
+    before = AuditLog.objects.count()
+    assert services.person_bulk_create(actor=actor, drafts=drafts, event=AuditEvent.IMPORT_PEOPLE) == 5
+    people = Person.objects.filter(name__startswith="批量")
+    assert people.count() == 5
+    assert all(crypto.decrypt(p.id_number_cipher) == d.id_number for p, d in zip(people.order_by("id"), drafts,
+                                                                                    strict=True))
+    assert AuditLog.objects.count() == before + 1
+    row = AuditLog.objects.latest("id")
+    assert row.event_id == AuditEvent.IMPORT_PEOPLE.id and row.new_values == {"created": 5}
+    assert row.unit_path == district.town_a.path
+
+
+def test_bulk_create_outside_the_jurisdiction_writes_nothing(district: Any, make_user: Any) -> None:
+    actor = make_user(Role.SYSTEM_ADMIN, district.town_a)
+    drafts = [_draft(district.village_a1, 1), _draft(district.village_b1, 2)]
+    with pytest.raises(PermissionDenied):
+        services.person_bulk_create(actor=actor, drafts=drafts, event=AuditEvent.IMPORT_PEOPLE)
+    assert not Person.objects.filter(name__startswith="批量").exists()
+
+
+def test_bulk_create_refuses_a_taken_id_number_and_writes_nothing(district: Any) -> None:
+    first = _draft(district.village_a1, 1)
+    services.person_create(actor=None, unit=first.unit, name="先来", gender="M", id_number=first.id_number)
+    assert services.id_numbers_taken([first.id_number, _draft(district.village_a1, 2).id_number]) == {
+        first.id_number}
+    with pytest.raises(ValidationError):
+        services.person_bulk_create(actor=None, drafts=[_draft(district.village_a1, 2), first],
+                                    event=AuditEvent.IMPORT_PEOPLE)
+    assert not Person.objects.filter(name__startswith="批量").exists()
