@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from mofan.accounts.permissions import has_action
 from mofan.accounts.roles import Action
+from mofan.core.paging import capped_count
 from mofan.org.selectors import person_list, unit_list
 
 
@@ -15,5 +16,5 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"memberships": memberships, "unit_count": None, "person_count": None}
     if has_action(request.user, Action.ORG_VIEW):
         context["unit_count"] = unit_list(actor=request.user).count()
-        context["person_count"] = person_list(actor=request.user).count()
+        context["person_count"], context["person_count_capped"] = capped_count(person_list(actor=request.user))
     return render(request, "core/home.html", context)
