@@ -36,6 +36,12 @@ class Action(models.TextChoices):
     ACCOUNT_MANAGE = "accounts.user.manage", _("Create and deactivate accounts")
     ACCOUNT_GRANT = "accounts.membership.grant", _("Grant and revoke roles")
     ACCOUNT_UNLOCK = "accounts.user.unlock", _("Unlock accounts and reset passwords")
+    CASE_VIEW = "cases.view", _("View cases held or happening in the jurisdiction")
+    CASE_INTAKE = "cases.intake", _("Register cases on a reporter's behalf")
+    CASE_TRIAGE = "cases.triage", _("Accept, reject, dispatch, verify and call back cases")
+    CASE_HANDLE = "cases.handle", _("Check in and handle cases dispatched to the department")
+    CASE_VIEW_REPORTER = "cases.view_reporter", _("View the reporter's unmasked contact data")
+    CASE_CATALOGUE = "cases.catalogue", _("Maintain the category catalogue and the working calendar")
     AUDIT_VIEW = "audit.view", _("Read the audit trail")
     AUDIT_EXPORT = "audit.export", _("Export the audit trail")
 
@@ -44,14 +50,17 @@ _EVERYDAY = frozenset({Action.ORG_VIEW})
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
-        {Action.ORG_VIEW, Action.ORG_MANAGE, Action.ORG_IMPORT, Action.PERSON_VIEW_SENSITIVE, Action.ACCOUNT_MANAGE}
+        {Action.ORG_VIEW, Action.ORG_MANAGE, Action.ORG_IMPORT, Action.PERSON_VIEW_SENSITIVE, Action.ACCOUNT_MANAGE,
+         Action.CASE_CATALOGUE}
     ),
     Role.SECURITY_ADMIN: frozenset({Action.ORG_VIEW, Action.ACCOUNT_GRANT, Action.ACCOUNT_UNLOCK}),
     # The audit administrator reads the trail and nothing else: no business data.
     Role.AUDIT_ADMIN: frozenset({Action.AUDIT_VIEW, Action.AUDIT_EXPORT}),
-    Role.CENTRE_OPERATOR: _EVERYDAY,
-    Role.DEPARTMENT_HANDLER: _EVERYDAY,
-    Role.GRID_WORKER: _EVERYDAY,
+    Role.CENTRE_OPERATOR: _EVERYDAY
+    | {Action.CASE_VIEW, Action.CASE_INTAKE, Action.CASE_TRIAGE, Action.CASE_VIEW_REPORTER},
+    # A department sees only the cases dispatched to it (cases.selectors), through CASE_HANDLE.
+    Role.DEPARTMENT_HANDLER: _EVERYDAY | {Action.CASE_HANDLE},
+    Role.GRID_WORKER: _EVERYDAY | {Action.CASE_VIEW, Action.CASE_INTAKE},
     Role.MEDIATOR: _EVERYDAY,
     Role.SECRETARY: _EVERYDAY,
     Role.PARTY_MEMBER: _EVERYDAY,

@@ -73,5 +73,14 @@ class AuditEvent:
     IMPORT_UNITS = register(220, "org.import.units", _("Units imported"))
     IMPORT_PEOPLE = register(221, "org.import.people", _("People imported"))
     EXPORT_LIST = register(230, "core.export.list", _("List exported"))
+    # cases 300–399
+    CASE_CREATED = register(300, "cases.case.created", _("Case registered"))
+    CASE_TRANSITION = register(301, "cases.case.transition", _("Case operation"))
+    CASE_REPORTER_VIEWED = register(302, "cases.case.reporter_viewed", _("Reporter's data viewed unmasked"))
+    CASE_ATTACHMENT_ADDED = register(303, "cases.attachment.added", _("Attachment added to a case"))
+    CATEGORY_CHANGED = register(310, "cases.category.changed", _("Category catalogue changed"))
+    CATEGORY_IMPORTED = register(311, "cases.category.imported", _("Category catalogue imported"))
+    CALENDAR_CHANGED = register(320, "cases.calendar.changed", _("Working calendar changed"))
+    CASE_SWEEP = register(330, "cases.sweep.ran", _("Time limits swept"))
     # audit 900–999
     AUDIT_EXPORTED = register(900, "audit.log.exported", _("Audit trail exported"))

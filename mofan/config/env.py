@@ -53,6 +53,8 @@ class Env:
     audit_retention_days: int
     import_max_bytes: int
     import_max_rows: int
+    attachment_max_bytes: int
+    public_reports_per_hour: int
 
 
 def load() -> Env:
@@ -77,6 +79,8 @@ def load() -> Env:
         audit_retention_days=_int("MOFAN_AUDIT_RETENTION_DAYS", 183),
         import_max_bytes=_int("MOFAN_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
         import_max_rows=_int("MOFAN_IMPORT_MAX_ROWS", 20000),
+        attachment_max_bytes=_int("MOFAN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+        public_reports_per_hour=_int("MOFAN_PUBLIC_REPORTS_PER_HOUR", 5),
     )
 
 

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "mofan.audit",
     "mofan.org",
     "mofan.accounts",
+    "mofan.cases",
     "mofan.demo",
 ]
 
@@ -111,6 +112,8 @@ MOFAN_IDLE_TIMEOUT_MINUTES = ENV.idle_timeout_minutes
 MOFAN_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 MOFAN_IMPORT_MAX_BYTES = ENV.import_max_bytes
 MOFAN_IMPORT_MAX_ROWS = ENV.import_max_rows
+MOFAN_ATTACHMENT_MAX_BYTES = ENV.attachment_max_bytes
+MOFAN_PUBLIC_REPORTS_PER_HOUR = ENV.public_reports_per_hour
 MOFAN_DATA_KEY = ENV.data_key
 
 SESSION_COOKIE_AGE = ENV.idle_timeout_minutes * 60
