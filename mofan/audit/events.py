@@ -78,6 +78,7 @@ class AuditEvent:
     CASE_TRANSITION = register(301, "cases.case.transition", _("Case operation"))
     CASE_REPORTER_VIEWED = register(302, "cases.case.reporter_viewed", _("Reporter's data viewed unmasked"))
     CASE_ATTACHMENT_ADDED = register(303, "cases.attachment.added", _("Attachment added to a case"))
+    CASE_PUBLIC_REFUSED = register(340, "cases.public.refused", _("Public report refused (flood)"))
     CATEGORY_CHANGED = register(310, "cases.category.changed", _("Category catalogue changed"))
     CATEGORY_IMPORTED = register(311, "cases.category.imported", _("Category catalogue imported"))
     CALENDAR_CHANGED = register(320, "cases.calendar.changed", _("Working calendar changed"))

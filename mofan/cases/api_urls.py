@@ -2,7 +2,14 @@
 
 from rest_framework.routers import DefaultRouter
 
+from mofan.cases.api import CaseViewSet
+from mofan.cases.api_ops import CalendarDayViewSet, CaseOperationViewSet, DispatchViewSet
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("cases", CaseViewSet, basename="case")
+router.register("case-ops", CaseOperationViewSet, basename="case-op")
+router.register("dispatches", DispatchViewSet, basename="dispatch")
+router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")
 
 urlpatterns = router.urls

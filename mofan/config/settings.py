@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "mofan.audit.middleware.RequestContextMiddleware",
+    "mofan.cases.sweeper.SweepAfterResponseMiddleware",  # time limits without Celery (ADR 0007)
 ]
 
 ROOT_URLCONF = "mofan.config.urls"
@@ -162,8 +163,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# The cache holds rate-limit counters (public reports): per process in the embedded profile, shared in Redis.
+if ENV.redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": ENV.redis_url}}
+
 CELERY_BROKER_URL = ENV.redis_url or "memory://"
 CELERY_TASK_ALWAYS_EAGER = ENV.celery_always_eager or not ENV.redis_url
+CELERY_BEAT_SCHEDULE = {
+    # Case time limits: flag overdue steps, remind, escalate (mofan/cases/sweeper.py).
+    "cases-sweep": {"task": "mofan.cases.sweep", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,

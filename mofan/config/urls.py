@@ -7,6 +7,7 @@ urlpatterns = [
     path("org/", include("mofan.org.urls")),
     path("audit/", include("mofan.audit.urls")),
     path("cases/", include("mofan.cases.urls")),
+    path("open311/v2/", include("mofan.cases.open311_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("mofan.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -34,15 +34,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class KeysetPagination(BasePagination):
-    """API twin of ``core.paging.keyset_page``: ``?after=<id>`` / ``?before=<id>``, 50 a page, count capped."""
+    """API twin of ``core.paging.keyset_page``: ``?after=<id>`` / ``?before=<id>``, 50 a page, count capped.
+    Subclass with ``descending = True`` for newest-first lists."""
 
+    descending = False
     page: KeysetPage | None = None
     request: Request | None = None
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         self.request = request
         self.page = keyset_page(queryset, after=request.query_params.get("after"),
-                                before=request.query_params.get("before"), size=PAGE_SIZE)
+                                before=request.query_params.get("before"), size=PAGE_SIZE,
+                                descending=self.descending)
         return self.page.items
 
     def _link(self, **params: Any) -> str | None:

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from mofan.accounts.permissions import has_action
 from mofan.accounts.roles import Action
 
-# (url name, label, action needed or None)
+# (url name, label, action needed — or a tuple: any of them — or None)
 NAVIGATION = [
     ("core:home", _("Workbench"), None),
+    ("cases:workbench", _("Cases"), (Action.CASE_VIEW, Action.CASE_HANDLE)),
     ("org:unit_tree", _("District"), Action.ORG_VIEW),
     ("org:person_list", _("People"), Action.ORG_VIEW),
     ("org:import", _("Import"), Action.ORG_IMPORT),
@@ -29,7 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if name == "accounts:user_list":
             allowed = any(has_action(user, a) for a in (Action.ACCOUNT_MANAGE, Action.ACCOUNT_GRANT, Action.ACCOUNT_UNLOCK))
         else:
-            allowed = action is None or has_action(user, action)
+            needed = () if action is None else action if isinstance(action, tuple) else (action,)
+            allowed = action is None or any(has_action(user, a) for a in needed)
         if allowed:
             url = reverse(name)
             items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"

@@ -2,7 +2,8 @@
 
 OFFSET paging and exact counts cost time in proportion to the list; a keyset page (``id > last id seen``)
 costs the same on page 1 and page 10,000, and the total is counted only up to ``COUNT_CAP`` ("10,000+").
-The queryset must be filterable on ``id``; pages are in ascending id order.
+The queryset must be filterable on ``id``; pages are in ascending id order, or newest first with
+``descending=True`` (then ``?after=`` walks towards smaller ids: "after" always means "the next page").
 """
 
 from __future__ import annotations
@@ -49,18 +50,22 @@ def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> tuple[int, bo
 
 
 def keyset_page(
-    queryset: QuerySet[Any], *, after: Any = None, before: Any = None, size: int = PAGE_SIZE, count: bool = True
+    queryset: QuerySet[Any], *, after: Any = None, before: Any = None, size: int = PAGE_SIZE, count: bool = True,
+    descending: bool = False,
 ) -> KeysetPage:
     after_id, before_id = parse_cursor(after), parse_cursor(before)
+    # Moving forward is id > cursor in ascending order, id < cursor in descending order; backward the reverse.
+    forward, backward = ("lt", "gt") if descending else ("gt", "lt")
+    forward_order, backward_order = ("-id", "id") if descending else ("id", "-id")
     if before_id is not None:
-        rows = list(queryset.filter(id__lt=before_id).order_by("-id")[: size + 1])
+        rows = list(queryset.filter(**{f"id__{backward}": before_id}).order_by(backward_order)[: size + 1])
         has_prev = len(rows) > size
         items = list(reversed(rows[:size]))
         next_after = items[-1].id if items else None
         prev_before = items[0].id if has_prev and items else None
     else:
-        start = queryset.filter(id__gt=after_id) if after_id is not None else queryset
-        rows = list(start.order_by("id")[: size + 1])
+        start = queryset.filter(**{f"id__{forward}": after_id}) if after_id is not None else queryset
+        rows = list(start.order_by(forward_order)[: size + 1])
         items = rows[:size]
         next_after = items[-1].id if len(rows) > size else None
         prev_before = items[0].id if after_id is not None and items else None

@@ -21,6 +21,9 @@ def test_bootstrap_creates_root_and_three_separate_admins() -> None:
     assert all(user.must_change_password for user in admins)
     assert "临时密码" in out.getvalue()
     assert AuditLog.objects.filter(event_name="accounts.user.created").count() == 3
+    from mofan.cases.models import CalendarDay
+
+    assert CalendarDay.objects.filter(date__year=2026, is_workday=False).exists()  # holidays loaded
 
 
 @pytest.mark.django_db

@@ -67,12 +67,16 @@ def case_merge(*, actor: Any, case: Case, into: Case, note: str = "") -> Case:
         raise ValidationError({"into": _("Cases of different centres cannot be merged.")})
 
     def change(locked: Case) -> dict[str, Any]:
-        locked.parent = into
+        # The parent as it is now (``into`` may be stale): its timeline entry must state its current state.
+        parent = Case.objects.select_for_update().get(pk=into.pk)
+        if parent.parent_id is not None or parent.state == "merged":
+            raise ValidationError({"into": _("That case is itself merged; merge into its parent instead.")})
+        locked.parent = parent
         locked.due_at = None
         user = actor if actor is not None and actor.is_authenticated else None
-        CaseEvent.objects.create(case=into, actor=user, actor_name=user.get_username() if user else "",
-                                 action="merged_in", from_state=into.state, to_state=into.state,
+        CaseEvent.objects.create(case=parent, actor=user, actor_name=user.get_username() if user else "",
+                                 action="merged_in", from_state=parent.state, to_state=parent.state,
                                  data={"duplicate": locked.tracking_code})
-        return {"into": into.tracking_code}
+        return {"into": parent.tracking_code}
 
     return perform(actor=actor, case=case, name="merge", note=note, change=change)[0]

@@ -56,7 +56,7 @@ def test_reject_says_why_and_where_to_go(gov: Any) -> None:
     rejected = case_reject(actor=gov.village_a1_operator, case=case, reason="属于劳动仲裁范围",
                            redirect_to="区劳动人事争议仲裁院")
     assert (rejected.state, rejected.redirect_to) == ("rejected", "区劳动人事争议仲裁院")
-    event = rejected.events.last()
+    event = rejected.events.latest("id")
     assert event.action == "reject" and event.actor_name == "op_village_a1"
 
 

@@ -14,6 +14,8 @@ from django.db import transaction
 from mofan.accounts import services
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
+from mofan.cases.holidays import published_years
+from mofan.cases.services.calendar_days import calendar_load_year
 from mofan.org.models import Unit, UnitKind
 from mofan.org.services import unit_create
 
@@ -53,6 +55,8 @@ class Command(BaseCommand):
                                                 password=password, unit=root, must_change_password=True)
                     services.membership_grant(actor=None, user=user, unit=root, role=role)
                     created.append((username, display, password))
+                for year in published_years():  # the working calendar of the case time limits
+                    calendar_load_year(actor=None, year=year)
         except ValidationError as exc:
             raise CommandError("；".join(exc.messages)) from exc
         self.stdout.write(f"已创建区级根单位：{root.name}")

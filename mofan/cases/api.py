@@ -1,0 +1,144 @@
+"""REST API of cases: /api/cases/ (list, retrieve, create).
+
+Reads go through ``cases.selectors`` (so the API sees exactly what the pages see: nothing outside the actor's
+jurisdiction, which is a 404); create goes through ``services.intake.case_create`` with the channel "api".
+Lists page by keyset, newest first (``?after=<id>`` is the next page). The reporter is masked in lists; the
+detail shows them in clear, audited, to whoever holds CASE_VIEW_REPORTER on the case's centre.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mofan.cases import kinds
+from mofan.cases.categories import category_get, clean_category
+from mofan.cases.models import Case, Channel, Urgency
+from mofan.cases.selectors import case_get, case_list
+from mofan.cases.serializers import CaseCreateSerializer, CaseSerializer
+from mofan.cases.services.intake import case_create
+from mofan.core.api import KeysetPagination
+from mofan.org.selectors import unit_get
+
+
+class NewestFirstPagination(KeysetPagination):
+    descending = True
+
+
+def _all_states() -> set[str]:
+    return {state for kind in kinds.all_kinds() for state in kind.states}
+
+
+def _flag(value: str | None) -> bool | None:
+    value = (value or "").lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    return None
+
+
+def filter_cases(queryset: QuerySet[Case], *, actor: Any, params: Any) -> QuerySet[Case]:
+    """The list filters shared by the API: state, urgency, channel, category (with its sub-categories),
+    area (a unit and everything under it) and overdue. A bad value is a 400 with a clear message."""
+    errors: dict[str, list[str]] = {}
+    state = params.get("state")
+    if state:
+        if state in _all_states():
+            queryset = queryset.filter(state=state)
+        else:
+            errors["state"] = [_("Unknown state.")]
+    urgency = params.get("urgency")
+    if urgency:
+        if urgency in Urgency.values:
+            queryset = queryset.filter(urgency=urgency)
+        else:
+            errors["urgency"] = [_("Unknown urgency.")]
+    channel = params.get("channel")
+    if channel:
+        if channel in Channel.values:
+            queryset = queryset.filter(channel=channel)
+        else:
+            errors["channel"] = [_("Unknown channel.")]
+    category_id = params.get("category")
+    if category_id:
+        category = category_get(category_id, active_only=False)
+        if category is None:
+            errors["category"] = [_("Unknown category.")]
+        else:
+            queryset = queryset.filter(Q(category=category) | Q(category__parent=category)
+                                       | Q(category__parent__parent=category))
+    area_id = params.get("area")
+    if area_id:
+        area = unit_get(actor=actor, pk=area_id)  # 404 outside the jurisdiction
+        queryset = queryset.filter(area_path__startswith=area.path)
+    overdue = params.get("overdue")
+    if overdue:
+        flag = _flag(overdue)
+        if flag is None:
+            errors["overdue"] = [_("Write true or false.")]
+        else:
+            queryset = queryset.filter(overdue=flag)
+    if errors:
+        raise ValidationError(errors)
+    return queryset
+
+
+@extend_schema(tags=["cases"])
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cases within the caller's jurisdiction."""
+
+    serializer_class = CaseSerializer
+    queryset = Case.objects.none()  # the schema's model; rows come from the selectors
+    pagination_class = NewestFirstPagination
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        if getattr(self, "swagger_fake_view", False):
+            return Case.objects.none()
+        actor = self.request.user
+        return filter_cases(case_list(actor=actor), actor=actor, params=self.request.query_params)
+
+    def get_object(self) -> Case:
+        return case_get(actor=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(parameters=[
+        OpenApiParameter("state", OpenApiTypes.STR, description="Only cases in this state."),
+        OpenApiParameter("urgency", OpenApiTypes.STR, enum=Urgency.values),
+        OpenApiParameter("channel", OpenApiTypes.STR, enum=Channel.values),
+        OpenApiParameter("category", OpenApiTypes.INT, description="A category and its sub-categories."),
+        OpenApiParameter("area", OpenApiTypes.INT, description="Cases that happened in this unit's subtree."),
+        OpenApiParameter("overdue", OpenApiTypes.BOOL),
+    ])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A case; the reporter in clear (audited) for CASE_VIEW_REPORTER on its centre, else masked."""
+        case = self.get_object()
+        return Response(CaseSerializer(case, context={**self.get_serializer_context(), "reveal": True}).data)
+
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
+    def create(self, request: Request) -> Response:
+        """Register a case through the API (channel "api")."""
+        serializer = CaseCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        case = case_create(
+            actor=request.user, area=data["area"], channel=Channel.API, description=data["description"],
+            title=data["title"], urgency=data["urgency"], category=clean_category(data["category"]),
+            reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
+            reporter_id_number=data["reporter_id_number"], anonymous=data["anonymous"], address=data["address"],
+            latitude=data["latitude"], longitude=data["longitude"], attachments=data["attachments"],
+        )
+        return Response(CaseSerializer(case, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)

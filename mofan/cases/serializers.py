@@ -1,0 +1,91 @@
+"""API shapes of cases. Read serializers carry the reporter masked, or in clear (audited) only when the view
+asks for it and the actor may see it (``services.privacy.reporter_for``); the ID number cipher never
+leaves. Write serializers only check types: ``services.intake.case_create`` validates and writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from mofan.cases import kinds
+from mofan.cases.forms_intake import intake_areas
+from mofan.cases.models import Case, Urgency
+from mofan.cases.services.privacy import Reporter, reporter_for, reporter_masked
+from mofan.org.models import Unit
+
+
+class ReporterSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    id_number = serializers.CharField()
+    masked = serializers.BooleanField(help_text="True: the values are masked (138****1234).")
+    anonymous = serializers.BooleanField()
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case. ``reporter`` is masked unless the serializer's context has ``reveal`` and the actor holds
+    CASE_VIEW_REPORTER on the case's centre (each such view is audited)."""
+
+    state_label = serializers.SerializerMethodField()
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    area_name = serializers.CharField(source="area.name", read_only=True)
+    centre_name = serializers.CharField(source="centre.name", read_only=True)
+    reporter = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = ["id", "tracking_code", "kind", "state", "state_label", "title", "description", "channel",
+                  "channel_label", "urgency", "urgency_label", "category", "category_name", "area", "area_name",
+                  "centre", "centre_name", "level", "resolved_level", "address", "latitude", "longitude", "parent",
+                  "due_at", "overdue", "created_at", "accepted_at", "rejected_at", "resolved_at", "closed_at",
+                  "reject_reason", "redirect_to", "satisfaction", "reporter"]
+        read_only_fields = fields
+
+    def get_state_label(self, case: Case) -> str:
+        return kinds.get(case.kind).state_label(case.state)
+
+    @extend_schema_field(ReporterSerializer)
+    def get_reporter(self, case: Case) -> dict[str, Any]:
+        request = self.context.get("request")
+        reporter: Reporter
+        if self.context.get("reveal") and request is not None:
+            reporter = reporter_for(request.user, case)
+        else:
+            reporter = reporter_masked(case)
+        return {"name": reporter.name, "phone": reporter.phone, "id_number": reporter.id_number,
+                "masked": reporter.masked, "anonymous": reporter.anonymous}
+
+
+class IntakeAreaField(serializers.PrimaryKeyRelatedField):
+    """An area where the requesting actor may register cases; any other id is refused like a missing one."""
+
+    def get_queryset(self) -> Any:
+        request = self.context.get("request")
+        if request is None:
+            return Unit.objects.none()
+        return intake_areas(request.user)
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    area = IntakeAreaField(queryset=Unit.objects.none(), help_text="The village, grid or township where it happened.")
+    description = serializers.CharField(allow_blank=True, max_length=10000)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, default=Urgency.NORMAL)
+    category = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                        help_text="An open category of the catalogue (any level).")
+    reporter_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
+    reporter_id_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=50,
+                                               write_only=True)
+    anonymous = serializers.BooleanField(required=False, default=False)
+    address = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True,
+                                        default=None, min_value=-90, max_value=90)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True,
+                                         default=None, min_value=-180, max_value=180)
+    attachments = serializers.ListField(child=serializers.FileField(allow_empty_file=True), required=False,
+                                        default=list, help_text="Photos or documents (multipart).")
