@@ -27,14 +27,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
 
 from mofan.accounts.permissions import ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.cases.models import Category
-from mofan.core.xlsx import SheetRow, XlsxReadError, read_rows, write_xlsx
+from mofan.core.xlsx import SheetRow, XlsxReadError, add_help_sheet, read_rows, write_xlsx
 from mofan.org.importers import ImportRejected, RowError
 from mofan.org.models import Unit, UnitKind
 
@@ -182,19 +181,7 @@ def template_xlsx() -> bytes:
         worksheet.cell(row=header_row, column=number).comment = Comment(text, "mofan")
         worksheet.column_dimensions[chr(ord("A") + number - 1)].width = 20
     worksheet.column_dimensions["D"].number_format = "@"
-    help_sheet = workbook.create_sheet(HELP_SHEET)
-    help_sheet.append([_("Column"), _("Required"), _("How to fill it in")])
-    for column, required, text in explain:
-        help_sheet.append([column, _("yes") if required else _("no"), text])
-    help_sheet.append([])
-    help_sheet.append([_("Example (this sheet is not imported):")])
-    help_sheet.append(list(COLUMNS))
-    for example in examples:
-        help_sheet.append(example)
-    for cell in help_sheet[1]:
-        cell.font = Font(bold=True)
-    help_sheet.column_dimensions["A"].width = 16
-    help_sheet.column_dimensions["C"].width = 80
+    add_help_sheet(workbook, title=HELP_SHEET, columns=COLUMNS, explain=explain, examples=examples, first_width=16)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -238,3 +238,27 @@ def _read_table(
     if not result:
         raise XlsxReadError(_("There are no rows to import below the column headers."))
     return result
+
+
+def add_help_sheet(
+    workbook: Any, *, title: str, columns: Sequence[str], explain: Iterable[tuple[str, bool, str]],
+    examples: Iterable[Sequence[Any]], first_width: int = 24,
+) -> None:
+    """The 说明 sheet of an import template: one line per column (required or not, how to fill it in),
+    then the columns again with example rows that are not imported."""
+    from django.utils.translation import gettext as _
+
+    sheet = workbook.create_sheet(title)
+    sheet.append([_("Column"), _("Required"), _("How to fill it in")])
+    for column, required, text in explain:
+        sheet.append([column, _("yes") if required else _("no"), text])
+    sheet.append([])
+    sheet.append([_("Example (this sheet is not imported):")])
+    sheet.append(list(columns))
+    for example in examples:
+        sheet.append(list(example))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["A"].width = first_width
+    sheet.column_dimensions["B"].width = 14
+    sheet.column_dimensions["C"].width = 80

@@ -34,7 +34,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -44,7 +43,7 @@ from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.core.identity import id_number_check_digit
 from mofan.core.masking import mask_id_number, mask_phone
-from mofan.core.xlsx import SheetRow, XlsxReadError, read_rows, write_xlsx
+from mofan.core.xlsx import SheetRow, XlsxReadError, add_help_sheet, read_rows, write_xlsx
 from mofan.org.models import ALLOWED_PARENTS, PATH_SEGMENT, Unit, UnitKind
 from mofan.org.services import (
     ID_NUMBER_TAKEN,
@@ -676,20 +675,7 @@ def template_xlsx(*, actor: Any, kind: str) -> bytes:
                                     showErrorMessage=False)
             choice.add(f"{letter}{header_row + 1}:{letter}{last_row}")
             worksheet.add_data_validation(choice)
-    help_sheet = workbook.create_sheet(HELP_SHEET)
-    help_sheet.append([_("Column"), _("Required"), _("How to fill it in")])
-    for column, required, text in explain:
-        help_sheet.append([column, _("yes") if required else _("no"), text])
-    help_sheet.append([])
-    help_sheet.append([_("Example (this sheet is not imported):")])
-    help_sheet.append(list(columns))
-    for example in examples:
-        help_sheet.append(example)
-    for cell in help_sheet[1]:
-        cell.font = Font(bold=True)
-    help_sheet.column_dimensions["A"].width = 24
-    help_sheet.column_dimensions["B"].width = 14
-    help_sheet.column_dimensions["C"].width = 80
+    add_help_sheet(workbook, title=HELP_SHEET, columns=columns, explain=explain, examples=examples)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
