@@ -80,6 +80,22 @@ REMIND_CHECKIN = "已超时：%(department)s未在时限内报到。"
 REMIND_HANDLE = "已超时：%(department)s未在时限内反馈办理结果。"
 
 
+@demo_step(order=150, name="calendar")
+def calendar_demo(district: DemoDistrict) -> str:
+    """The published holidays and adjusted working days, so that working-day limits are right."""
+    from mofan.cases.holidays import published_years
+    from mofan.cases.services.calendar_days import calendar_load_year
+
+    from mofan.cases.models import CalendarDay
+
+    years = [y for y in published_years() if not CalendarDay.objects.filter(date__year=y).exists()]
+    for year in years:
+        calendar_load_year(actor=None, year=year)
+    if not years:
+        return "工作日历已载入，未新增"
+    return "工作日历：载入 " + "、".join(str(y) for y in years) + " 年节假日与调休"
+
+
 @demo_step(order=200, name="cases")
 def cases_demo(district: DemoDistrict) -> str:
     if Case.objects.filter(area_path__startswith=district.root.path).exists():

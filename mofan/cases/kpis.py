@@ -69,6 +69,7 @@ from mofan.accounts.roles import Action
 from mofan.cases import kinds
 from mofan.cases.models import Case, Dispatch, Level, Satisfaction
 from mofan.cases.selectors import jurisdiction
+from mofan.core.paging import capped_count
 from mofan.org.models import PATH_SEGMENT, Unit, UnitKind
 
 CASE, DISPATCH = "case", "dispatch"
@@ -272,7 +273,7 @@ RESOLVED_LEVELS = (("resolved_village", Level.VILLAGE), ("resolved_town", Level.
 CASE_FIGURES = tuple(k for k, f in FIGURES.items() if f.subject == CASE)
 DISPATCH_FIGURES = tuple(k for k, f in FIGURES.items() if f.subject == DISPATCH)
 # The unit table and its export: what a centre compares across its towns or villages.
-TABLE_FIGURES = ("collected", "rejected", "accepted", "pending", "merged", "resolved", "overdue", "dispatches",
+TABLE_FIGURES = ("collected", "rejected", "accepted", "pending", "merged", "resolved", "dispatches",
                  "dispatches_answered")
 TABLE_RATES = ("dispatch_completion", "response_rate", "resolution_rate", "satisfaction_rate")
 RATING_SUM = "rating_sum"  # not a figure: the sum of ratings, for the average rating of a department
@@ -455,6 +456,7 @@ class Figures:
 
     counts: dict[str, int]
     rates: dict[str, Ratio] = field(default_factory=dict)
+    capped: set[str] = field(default_factory=set)  # counted up to COUNT_CAP only ("10,000+")
 
     def __post_init__(self) -> None:
         if not self.rates:
@@ -526,22 +528,25 @@ _TALLY_CASE = tuple(k for k in TALLY_FIGURES if FIGURES[k].subject == CASE)
 _TALLY_DISPATCH = (*(k for k in TALLY_FIGURES if FIGURES[k].subject == DISPATCH), RATING_SUM)
 
 
-def _tally_usable(actor: Any, scope: Scope) -> bool:
-    """The counters serve actors whose jurisdiction is a set of subtrees (centres, grids); a department's
-    figures (its own dispatches, the cases dispatched to it) and department filters are counted live."""
-    return (tally_model() is not None and scope.department is None
+def _tally_usable(actor: Any, scope: Scope, subjects: Sequence[str]) -> bool:
+    """The counters serve actors whose jurisdiction is a set of subtrees (centres, grids), and a department
+    filter on dispatch figures; a department's own figures (its dispatches, the cases dispatched to it) and
+    case figures filtered by department are counted live."""
+    return (tally_model() is not None and (scope.department is None or list(subjects) == [DISPATCH])
             and not scope_paths(actor, Action.CASE_HANDLE) and bool(scope_paths(actor, Action.CASE_VIEW)))
 
 
 def _tally(actor: Any, scope: Scope, months: list[dt.date], group: str | int | None) -> Groups:
     model = tally_model()
     assert model is not None  # noqa: S101 - checked by _tally_usable
+    by_department = group == "department" or scope.department is not None
     rows = model.objects.filter(
         scope_filter(actor, Action.CASE_VIEW, "centre_path") | scope_filter(actor, Action.CASE_VIEW, "area_path"),
-        scope.q(CASE, period=False), month__in=months,
-        department__isnull=(group != "department"),
+        replace(scope, department=None).q(CASE, period=False), month__in=months, department__isnull=not by_department,
     ).order_by()
-    keys = _TALLY_CASE + _TALLY_DISPATCH if group != "department" else _TALLY_DISPATCH
+    if scope.department is not None:
+        rows = rows.filter(department_path__startswith=scope.department.path)
+    keys = _TALLY_DISPATCH if by_department else _TALLY_CASE + _TALLY_DISPATCH
     sums = {key: Sum(key) for key in keys}
     if group is None:
         return {_NO_GROUP: {k: int(v or 0) for k, v in rows.aggregate(**sums).items()}}
@@ -551,13 +556,12 @@ def _tally(actor: Any, scope: Scope, months: list[dt.date], group: str | int | N
 
 
 def _counts(actor: Any, scope: Scope, now: dt.datetime, *, subjects: Iterable[str] = (CASE, DISPATCH),
-            group: str | int | None = None, use_tally: bool = True, clock: bool = True) -> Groups:
-    """Every figure of ``subjects`` in ``scope``, optionally grouped (by unit prefix length or department):
-    from the counters for whole months when they serve, live otherwise and for the clock's figures
-    (left out with ``clock=False``)."""
+            group: str | int | None = None, use_tally: bool = True) -> Groups:
+    """Every figure of ``subjects`` in ``scope`` that does not depend on the clock, optionally grouped (by
+    unit prefix length or department): from the counters for whole months when they serve, live otherwise."""
     subjects = [s for s in subjects if not (group == "department" and s == CASE)]
     result: Groups = {}
-    if use_tally and _tally_usable(actor, scope):
+    if use_tally and _tally_usable(actor, scope, subjects):
         months, edges = scope.period.split()
         if months:
             _add(result, _tally(actor, scope, months, group))
@@ -565,13 +569,9 @@ def _counts(actor: Any, scope: Scope, now: dt.datetime, *, subjects: Iterable[st
             for subject in subjects:
                 keys = _TALLY_CASE if subject == CASE else _TALLY_DISPATCH
                 _add(result, _live(actor, replace(scope, period=edge), keys, subject, now, group))
-        for subject in subjects if clock else ():
-            timed = [k for k, f in FIGURES.items() if f.clock and f.subject == subject]
-            _add(result, _live(actor, scope, timed, subject, now, group))
     else:
         for subject in subjects:
-            keys = CASE_FIGURES if subject == CASE else (*DISPATCH_FIGURES, RATING_SUM)
-            keys = tuple(k for k in keys if clock or k not in FIGURES or not FIGURES[k].clock)
+            keys = _TALLY_CASE if subject == CASE else _TALLY_DISPATCH
             _add(result, _live(actor, scope, keys, subject, now, group))
     return result
 
@@ -580,24 +580,43 @@ def _full(counts: dict[str, int] | None) -> dict[str, int]:
     return {**dict.fromkeys((*FIGURES, RATING_SUM), 0), **(counts or {})}
 
 
+def clock_counts(actor: Any, scope: Scope, now: dt.datetime | None = None) -> tuple[dict[str, int], set[str]]:
+    """The figures that depend on the time they are read (overdue cases and dispatches), each counted up to
+    ``COUNT_CAP`` like every list ("10,000+"): they count open cases, and a count that stops at the cap costs
+    the same however long the backlog. Returns the counts and the keys whose count reached the cap."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    capped: set[str] = set()
+    for key, fig in FIGURES.items():
+        if fig.clock:
+            counts[key], reached = capped_count(figure_rows(actor, key, scope, now))
+            if reached:
+                capped.add(key)
+    return counts, capped
+
+
+def figure_total(actor: Any, key: str, scope: Scope, now: dt.datetime | None = None) -> tuple[int, bool]:
+    """The number of figure ``key`` as the KPI page shows it (from the counters when they serve), for the
+    head of its list; and whether it was counted only up to the cap."""
+    fig = FIGURES[key]
+    if fig.clock:
+        return capped_count(figure_rows(actor, key, scope, now))
+    counts = _counts(actor, scope, now or timezone.now(), subjects=(fig.subject,)).get(_NO_GROUP, {})
+    return int(counts.get(key, 0)), False
+
+
 def compute(actor: Any, scope: Scope, now: dt.datetime | None = None, *,
             subjects: Iterable[str] = (CASE, DISPATCH), clock: bool = True) -> Figures:
     """Every figure of ``scope`` the actor may see, and the rates. ``clock=False`` leaves out the figures
     that depend on the time they are read (overdue; they count as 0): the funnel, the 三率 and the resolved
     levels alone, as a report of a closed period wants them."""
     now = now or timezone.now()
-    return Figures(_full(_counts(actor, scope, now, subjects=subjects, clock=clock).get(_NO_GROUP)))
-
-
-def clock_counts(actor: Any, scope: Scope, now: dt.datetime | None = None) -> dict[str, int]:
-    """The figures that depend on the time they are read (overdue cases and dispatches): one count each,
-    over open cases and dispatches only."""
-    now = now or timezone.now()
-    result: Groups = {}
-    for subject in (CASE, DISPATCH):
-        timed = [k for k, f in FIGURES.items() if f.clock and f.subject == subject]
-        _add(result, _live(actor, scope, timed, subject, now))
-    return result.get(_NO_GROUP, {})
+    counts = _full(_counts(actor, scope, now, subjects=subjects).get(_NO_GROUP))
+    capped: set[str] = set()
+    if clock:
+        timed, capped = clock_counts(actor, scope, now)
+        counts.update(timed)
+    return Figures(counts, capped=capped)
 
 
 # Breakdowns: by unit, by department --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Urgency(models.TextChoices):
@@ -38,7 +39,7 @@ class Satisfaction(models.TextChoices):
 
 
 class Level(models.IntegerChoices):
-    DISTRICT = 1, _("District")
+    DISTRICT = 1, pgettext_lazy("case level", "District")
     TOWN = 2, _("Township")
     VILLAGE = 3, _("Village")
 

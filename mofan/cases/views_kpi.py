@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from mofan.cases import kinds, kpis
 from mofan.cases.models import Case, Dispatch, Level
 from mofan.cases.selectors_work import case_row, dispatch_row
-from mofan.core.paging import PAGE_SIZE, keyset_page
+from mofan.core.paging import PAGE_SIZE, KeysetPage, keyset_page
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
 from mofan.org.models import ORGAN_KINDS, Unit
@@ -150,6 +150,7 @@ class Cell:
     label: str
     value: int
     url: str
+    capped: bool = False  # counted up to the cap only: shown as "10000+"
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ class RateCell:
 
 
 def _cells(figures: kpis.Figures, filters: Filters, keys: tuple[str, ...], **extra: Any) -> list[Cell]:
-    return [Cell(k, str(kpis.FIGURES[k].label), figures.counts[k], _link(k, filters, **extra)) for k in keys]
+    return [Cell(k, str(kpis.FIGURES[k].label), figures.counts[k], _link(k, filters, **extra), k in figures.capped)
+            for k in keys]
 
 
 def _rate_cells(figures: kpis.Figures, filters: Filters, keys: tuple[str, ...], **extra: Any) -> list[RateCell]:
@@ -260,7 +262,10 @@ def kpi_cases(request: HttpRequest, key: str) -> HttpResponse:
     filters = _filters(request)
     rows = _rows_of(request, key, filters)
     page = keyset_page(rows, after=request.GET.get("after"), before=request.GET.get("before"), size=PAGE_SIZE,
-                       descending=True)
+                       descending=True, count=False)
+    total, capped = kpis.figure_total(request.user, key, filters.scope)  # the number the page showed
+    page = KeysetPage(items=page.items, next_after=page.next_after, prev_before=page.prev_before, total=total,
+                      total_capped=capped)
     now = timezone.now()
     table = [dispatch_row(d, now) for d in page.items] if fig.subject == kpis.DISPATCH else [
         case_row(c, now) for c in page.items]

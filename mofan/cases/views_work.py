@@ -18,7 +18,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -132,7 +132,8 @@ def _detail_labels() -> dict[str, str]:
         "department": _("Department"), "departments": _("Departments"), "lead": _("Lead department"),
         "co": _("Co-handling departments"), "result": _("Result"), "satisfaction": _("Satisfaction"),
         "days": _("Days"), "extension_days": _("Days asked for"), "approved": _("Approved"),
-        "rating": _("Rating"), "centre": _("Centre"), "from_centre": _("From"), "to_centre": _("To"),
+        "rating": _("Rating"), "centre": _("Centre"),
+        "from_centre": pgettext("escalation", "From"), "to_centre": pgettext("escalation", "To"),
         "level": _("Level"), "checkin_due": _("Check in by"), "handle_due": _("Report back by"), "due": _("Due"),
         "late": _("Late"), "solved": _("Solved"), "withdrawn": _("Withdrawn from"),
         "resolved_level": _("Resolved at level"), "paused_minutes": _("Minutes paused"),

@@ -116,7 +116,7 @@ class UnitChange(models.Model):
         RENAMED = "renamed", _("Renamed")
         MOVED = "moved", _("Moved")
         UPDATED = "updated", _("Changed")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("unit", "Closed")
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="changes")
     kind = models.CharField(max_length=16, choices=Kind.choices)

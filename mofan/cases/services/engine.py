@@ -127,7 +127,7 @@ def perform(
         locked.save()
         user = _actor_user(actor)
         event = CaseEvent.objects.create(
-            case=locked, actor=user, actor_name=user.get_username() if user else (_("system") if system else ""),
+            case=locked, actor=user, actor_name=user.get_username() if user else ("system" if system else ""),
             action=name, from_state=old_state, to_state=locked.state, note=note[:4000],
             data={**(data or {}), **(extra or {})},
         )

@@ -13,6 +13,12 @@ from mofan.org import services as org_services
 from mofan.org.models import Unit, UnitKind
 
 
+@pytest.fixture(autouse=True)
+def english(settings: Any) -> None:
+    """Assert on the English msgids, whatever the zh-Hans catalogue says."""
+    settings.LANGUAGE_CODE = "en"
+
+
 class Governance:
     """测试区 (区社会治理中心) → 甲镇 (甲镇中心) → 村一 (村一中心), 村二 (no centre: its cases go to 甲镇);
     乙镇 (乙镇中心) → 村三 (村三中心); departments: 区委政法委/综治科, 司法局, 城管局."""
