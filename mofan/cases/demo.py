@@ -84,9 +84,8 @@ REMIND_HANDLE = "已超时：%(department)s未在时限内反馈办理结果。"
 def calendar_demo(district: DemoDistrict) -> str:
     """The published holidays and adjusted working days, so that working-day limits are right."""
     from mofan.cases.holidays import published_years
-    from mofan.cases.services.calendar_days import calendar_load_year
-
     from mofan.cases.models import CalendarDay
+    from mofan.cases.services.calendar_days import calendar_load_year
 
     years = [y for y in published_years() if not CalendarDay.objects.filter(date__year=y).exists()]
     for year in years:
