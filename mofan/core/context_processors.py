@@ -13,6 +13,10 @@ from mofan.accounts.roles import Action
 NAVIGATION = [
     ("core:home", _("Workbench"), None),
     ("cases:workbench", _("Cases"), (Action.CASE_VIEW, Action.CASE_HANDLE)),
+    ("cases:intake", _("Register a case"), Action.CASE_INTAKE),
+    ("cases:kpi", _("Statistics"), (Action.CASE_VIEW, Action.CASE_HANDLE)),
+    ("cases:categories", _("Categories"), Action.CASE_CATALOGUE),
+    ("cases:calendar", _("Working calendar"), Action.CASE_CATALOGUE),
     ("org:unit_tree", _("District"), Action.ORG_VIEW),
     ("org:person_list", _("People"), Action.ORG_VIEW),
     ("org:import", _("Import"), Action.ORG_IMPORT),
@@ -33,7 +37,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             needed = () if action is None else action if isinstance(action, tuple) else (action,)
             allowed = action is None or any(has_action(user, a) for a in needed)
         if allowed:
-            url = reverse(name)
-            items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"
-                          or request.path == url})
+            items.append({"url": reverse(name), "label": label, "active": False})
+    # The current page belongs to the entry with the longest matching URL (/cases/kpi/ is not /cases/).
+    matching = [item for item in items if request.path == item["url"] or
+                (item["url"] != "/" and request.path.startswith(str(item["url"])))]
+    if matching:
+        max(matching, key=lambda item: len(str(item["url"])))["active"] = True
     return {"nav_items": items}
