@@ -122,6 +122,11 @@ class Case(models.Model):
             models.Index(fields=["centre_path"], name="cases_centre_path_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["area_path"], name="cases_area_path_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["state", "id"], name="cases_state_id_idx"),
+            # The workbench queues: one state within a jurisdiction (PostgreSQL; measured by `mofan bench cases`).
+            models.Index(fields=["state", "centre_path"], name="cases_state_centre_idx",
+                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["state", "area_path"], name="cases_state_area_idx",
+                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
             models.Index(fields=["created_at"], name="cases_created_idx"),
             models.Index(fields=["state", "due_at"], name="cases_state_due_idx"),
         ]
@@ -242,3 +247,61 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'work' if self.is_workday else 'holiday'}"
+
+
+class KpiTally(models.Model):
+    """KPI counters (see ``cases.kpis``): for the cases collected in one month, in one area, held by one
+    centre at one level, the count of every figure that does not depend on the clock; a row with a
+    department counts that department's dispatches of those cases (the row without one, all dispatches).
+
+    Denormalised on purpose: the district's funnel for a year then sums a few thousand rows instead of
+    counting a million cases. ``kpis.tally_before``/``tally_after`` adjust the rows inside every change of a
+    case (``engine.perform``, ``intake.case_create``); ``kpis.tally_rebuild()`` recounts them from the cases.
+    The count columns are named after the figures (``kpis.TALLY_COLUMNS``)."""
+
+    month = models.DateField()  # the first day of the local month of created_at
+    area = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    area_path = models.CharField(max_length=255)
+    centre = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    centre_path = models.CharField(max_length=255)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    department = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    department_path = models.CharField(max_length=255, blank=True)
+    # Cases (on rows without a department).
+    collected = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    merged = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    called_back = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    unsatisfied = models.IntegerField(default=0)
+    resolved_village = models.IntegerField(default=0)
+    resolved_town = models.IntegerField(default=0)
+    resolved_district = models.IntegerField(default=0)
+    # Dispatches.
+    dispatches = models.IntegerField(default=0)
+    dispatches_answered = models.IntegerField(default=0)
+    checked_in_on_time = models.IntegerField(default=0)
+    summons = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+    dispatch_case_resolved = models.IntegerField(default=0)
+    dispatch_case_called_back = models.IntegerField(default=0)
+    dispatch_case_satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("KPI counter")
+        verbose_name_plural = _("KPI counters")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "area", "centre", "level"], condition=models.Q(department=None),
+                                    name="cases_kpitally_case_key"),
+            models.UniqueConstraint(fields=["month", "area", "centre", "level", "department"],
+                                    condition=models.Q(department__isnull=False), name="cases_kpitally_dept_key"),
+        ]
+        indexes = [models.Index(fields=["month"], name="cases_kpitally_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.area_id}/{self.centre_id}/{self.department_id or '-'}"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts.permissions import ensure_can
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record, audit_refusal
-from mofan.cases import kinds
+from mofan.cases import kinds, kpis
 from mofan.cases.models import Case, CaseEvent, Level
 from mofan.org.models import Unit, UnitKind
 
@@ -121,10 +121,12 @@ def perform(
         if locked.state not in transition.sources:
             raise ValidationError(_("Someone else changed this case meanwhile; reload it and try again."))
         old_state = locked.state
+        tally = kpis.tally_before(locked.pk)  # the KPI counters follow every change (cases.kpis)
         extra = change(locked) if change is not None else None
         if transition.target:
             locked.state = transition.target
         locked.save()
+        kpis.tally_after(locked.pk, tally)
         user = _actor_user(actor)
         event = CaseEvent.objects.create(
             case=locked, actor=user, actor_name=user.get_username() if user else ("system" if system else ""),

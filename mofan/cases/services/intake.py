@@ -16,7 +16,7 @@ from mofan.accounts.permissions import ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
-from mofan.cases import kinds
+from mofan.cases import kinds, kpis
 from mofan.cases.calendar import due_after
 from mofan.cases.models import Case, CaseAttachment, CaseEvent, Category, Channel, Urgency
 from mofan.cases.services.engine import holding_centre, new_tracking_code
@@ -108,6 +108,7 @@ def case_create(
             case.reporter_id_cipher = crypto.encrypt(values["id_number"])
             case.reporter_id_masked = mask_id_number(values["id_number"])
         case.save()
+        kpis.tally_after(case.pk, None)
         event = CaseEvent.objects.create(
             case=case, actor=case.created_by, actor_name=case.created_by.get_username() if case.created_by else "",
             action="collect", to_state=case.state, data={"channel": channel},
