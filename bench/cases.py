@@ -35,7 +35,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.runner import Timing, measure
+from bench.runner import Timing, analyze, measure
 from mofan.accounts import services as account_services
 from mofan.accounts.permissions import clear_cache
 from mofan.accounts.roles import Role
@@ -257,23 +257,8 @@ def generate(scale: int, log: Any = print) -> None:
 
 
 def _analyze() -> None:
-    """Fresh planner statistics (and on PostgreSQL the visibility map, as autovacuum would keep it)."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        connection.ensure_connection()
-        raw: Any = connection.connection
-        autocommit = raw.autocommit
-        raw.autocommit = True
-        try:
-            raw.execute("VACUUM ANALYZE cases_case")
-            raw.execute("VACUUM ANALYZE cases_dispatch")
-            if kpis.tally_model() is not None:
-                raw.execute("VACUUM ANALYZE cases_kpitally")
-            raw.execute("ANALYZE org_unit")
-        finally:
-            raw.autocommit = autocommit
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    tally = ["cases_kpitally"] if kpis.tally_model() is not None else []
+    analyze(["cases_case", "cases_dispatch", *tally])
 
 
 def _intake(actor: Any, villages: list[Unit], log: Any) -> Timing:

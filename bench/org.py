@@ -25,9 +25,9 @@ import time
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import transaction
 
-from bench.runner import measure
+from bench.runner import analyze, measure
 from mofan.accounts import services as account_services
 from mofan.accounts.permissions import clear_cache
 from mofan.accounts.roles import Role
@@ -111,21 +111,7 @@ def generate(scale: int, log: Any = print) -> None:
 
 
 def _analyze() -> None:
-    """Fresh planner statistics; on PostgreSQL also the visibility map (as autovacuum would keep it), which
-    index-only scans need. VACUUM cannot run inside a transaction, so tests (which run in one) skip it."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        connection.ensure_connection()
-        raw: Any = connection.connection
-        autocommit = raw.autocommit
-        raw.autocommit = True
-        try:
-            raw.execute("VACUUM ANALYZE org_person")
-            raw.execute("ANALYZE org_unit")
-        finally:
-            raw.autocommit = autocommit
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze(["org_person"])
 
 
 def run(scale: int, log: Any = print) -> dict[str, float]:

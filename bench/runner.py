@@ -186,3 +186,26 @@ def format_table(result: dict[str, Any]) -> str:
 
 def write_json(result: dict[str, Any], path: str | Path) -> None:
     Path(path).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def analyze(vacuum: list[str], analyze_only: tuple[str, ...] = ("org_unit",)) -> None:
+    """Fresh planner statistics after generating data; on PostgreSQL also VACUUM the big tables for the
+    visibility map (as autovacuum would keep it), which index-only scans need. VACUUM cannot run inside a
+    transaction, so tests (which run in one) get ANALYZE only."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        connection.ensure_connection()
+        raw: Any = connection.connection
+        autocommit = raw.autocommit
+        raw.autocommit = True
+        try:
+            for table in vacuum:
+                raw.execute(f"VACUUM ANALYZE {table}")
+            for table in analyze_only:
+                raw.execute(f"ANALYZE {table}")
+        finally:
+            raw.autocommit = autocommit
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
