@@ -51,24 +51,18 @@ def filter_cases(queryset: QuerySet[Case], *, actor: Any, params: Any) -> QueryS
     """The list filters shared by the API: state, urgency, channel, category (with its sub-categories),
     area (a unit and everything under it) and overdue. A bad value is a 400 with a clear message."""
     errors: dict[str, list[str]] = {}
-    state = params.get("state")
-    if state:
-        if state in _all_states():
-            queryset = queryset.filter(state=state)
-        else:
-            errors["state"] = [_("Unknown state.")]
-    urgency = params.get("urgency")
-    if urgency:
-        if urgency in Urgency.values:
-            queryset = queryset.filter(urgency=urgency)
-        else:
-            errors["urgency"] = [_("Unknown urgency.")]
-    channel = params.get("channel")
-    if channel:
-        if channel in Channel.values:
-            queryset = queryset.filter(channel=channel)
-        else:
-            errors["channel"] = [_("Unknown channel.")]
+    choices = {
+        "state": (_all_states(), _("Unknown state.")),
+        "urgency": (set(Urgency.values), _("Unknown urgency.")),
+        "channel": (set(Channel.values), _("Unknown channel.")),
+    }
+    for field, (allowed, message) in choices.items():
+        value = params.get(field)
+        if value:
+            if value in allowed:
+                queryset = queryset.filter(**{field: value})
+            else:
+                errors[field] = [message]
     category_id = params.get("category")
     if category_id:
         category = category_get(category_id, active_only=False)
