@@ -5,6 +5,8 @@
   before they open their transaction.
 - ``scope_filter(actor, action, field)``: a ``Q`` restricting a queryset to the actor's jurisdiction;
   selectors use it so that lists, detail pages, the API and exports agree.
+- ``subtree_q(field, root, seek=...)``: "``field`` lies under ``root``" in the form that suits the query
+  (see its docstring); ``scope_filter`` passes ``seek`` through.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 
@@ -20,14 +23,14 @@ from mofan.accounts.roles import ROLE_ACTIONS
 _CACHE_ATTR = "_mofan_scope_cache"
 
 
-def _memberships(actor: Any) -> list[tuple[str, str]]:
-    """(role, unit path) pairs of an actor, cached on the user object for the request."""
+def _memberships(actor: Any) -> list[tuple[str, str, str]]:
+    """(role, unit path, unit kind) of each membership of an actor, cached on the user object for the request."""
     cache = getattr(actor, _CACHE_ATTR, None)
     if cache is None:
         from mofan.accounts.models import Membership
 
         cache = list(
-            Membership.objects.filter(user=actor, unit__is_active=True).values_list("role", "unit__path")
+            Membership.objects.filter(user=actor, unit__is_active=True).values_list("role", "unit__path", "unit__kind")
         )
         setattr(actor, _CACHE_ATTR, cache)
     return cache
@@ -42,11 +45,18 @@ def scope_paths(actor: Any, action: str) -> list[str]:
     """The minimal list of subtree roots where the actor may perform ``action``."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return []
-    paths = sorted({path for role, path in _memberships(actor) if action in ROLE_ACTIONS.get(role, ())})
-    roots: list[str] = []
-    for path in paths:  # sorted, so an ancestor comes before its descendants
-        if not any(path.startswith(root) for root in roots):
-            roots.append(path)
+    return [path for path, _kind in scope_roots(actor, action)]
+
+
+def scope_roots(actor: Any, action: str) -> list[tuple[str, str]]:
+    """``scope_paths`` with the kind of each root unit: (path, kind)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return []
+    units = sorted({(path, kind) for role, path, kind in _memberships(actor) if action in ROLE_ACTIONS.get(role, ())})
+    roots: list[tuple[str, str]] = []
+    for path, kind in units:  # sorted, so an ancestor comes before its descendants
+        if not any(path.startswith(root) for root, _kind in roots):
+            roots.append((path, kind))
     return roots
 
 
@@ -70,12 +80,31 @@ def ensure_can(actor: Any, action: str, unit: Any, *, target: Model | None = Non
     raise PermissionDenied(_("You do not have permission to do this here."))
 
 
-def scope_filter(actor: Any, action: str, field: str = "path") -> Q:
-    """``Q`` matching rows whose unit path (``field``) lies in the actor's jurisdiction; empty when none."""
+def subtree_q(field: str, root: str, *, seek: bool = False) -> Q:
+    """``Q`` matching rows whose unit path (``field``) lies under ``root`` (the root included).
+
+    Both forms select the same rows; they differ in the plan they lead to. With ``seek=False`` the test is
+    ``LIKE 'root%'``: SQLite cannot use an index for it and tests each row it reads, which is what a list
+    ordered by id over a large share of the table wants (walk the ids backwards, stop after a page). With
+    ``seek=True`` SQLite gets the equivalent range ``root <= field < root'`` (``root'`` is the root with its
+    last character raised by one: under SQLite's binary collation the range holds exactly the strings that
+    start with the root), which an index on (state, path) serves — what a queue of one state wants.
+    PostgreSQL uses LIKE in both cases (its ``varchar_pattern_ops`` indexes serve it; a range would be wrong
+    under a locale collation) and its planner picks the plan from statistics.
+    """
+    if seek and connection.vendor == "sqlite" and root:
+        upper = root[:-1] + chr(ord(root[-1]) + 1)
+        return Q(**{f"{field}__gte": root, f"{field}__lt": upper})
+    return Q(**{f"{field}__startswith": root})
+
+
+def scope_filter(actor: Any, action: str, field: str = "path", *, seek: bool = False) -> Q:
+    """``Q`` matching rows whose unit path (``field``) lies in the actor's jurisdiction; empty when none.
+    ``seek``: see ``subtree_q``."""
     roots = scope_paths(actor, action)
     if not roots:
         return Q(pk__in=[])
     query = Q()
     for root in roots:
-        query |= Q(**{f"{field}__startswith": root})
+        query |= subtree_q(field, root, seek=seek)
     return query

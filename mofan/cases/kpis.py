@@ -68,7 +68,7 @@ from mofan.accounts.permissions import scope_filter, scope_paths
 from mofan.accounts.roles import Action
 from mofan.cases import kinds
 from mofan.cases.models import Case, Dispatch, Level, Satisfaction
-from mofan.cases.selectors import jurisdiction
+from mofan.cases.selectors import jurisdiction, viewable
 from mofan.core.paging import capped_count
 from mofan.org.models import PATH_SEGMENT, Unit, UnitKind
 
@@ -363,8 +363,9 @@ class Scope:
         if period:
             start, end = self.period.bounds()
             query &= _p(p, created_at__gte=start, created_at__lt=end)
-        if self.unit is not None:
-            query &= _p(p, area_path__startswith=self.unit.path) | _p(p, centre_path__startswith=self.unit.path)
+        if self.unit is not None:  # one column decides, as in ``selectors.viewable``
+            column = "centre_path" if self.unit.kind == UnitKind.CENTRE else "area_path"
+            query &= _p(p, **{f"{column}__startswith": self.unit.path})
         for path in self.excluded:
             query &= ~_p(p, area_path__startswith=path)
         if self.level is not None:
@@ -390,10 +391,7 @@ def can_view(actor: Any) -> bool:
 def dispatch_jurisdiction(actor: Any) -> Q:
     """The dispatches the actor may count: those of the cases a centre sees, and a department's own (a
     department never counts another department's dispatches of the same case)."""
-    query = Q(pk__in=[])
-    if scope_paths(actor, Action.CASE_VIEW):
-        query |= scope_filter(actor, Action.CASE_VIEW, "case__centre_path") | scope_filter(
-            actor, Action.CASE_VIEW, "case__area_path")
+    query = viewable(actor, "case__")
     if scope_paths(actor, Action.CASE_HANDLE):
         query |= scope_filter(actor, Action.CASE_HANDLE, "department_path")
     return query
@@ -541,8 +539,7 @@ def _tally(actor: Any, scope: Scope, months: list[dt.date], group: str | int | N
     assert model is not None  # noqa: S101 - checked by _tally_usable
     by_department = group == "department" or scope.department is not None
     rows = model.objects.filter(
-        scope_filter(actor, Action.CASE_VIEW, "centre_path") | scope_filter(actor, Action.CASE_VIEW, "area_path"),
-        replace(scope, department=None).q(CASE, period=False), month__in=months, department__isnull=not by_department,
+        viewable(actor), replace(scope, department=None).q(CASE, period=False), month__in=months, department__isnull=not by_department,
     ).order_by()
     if scope.department is not None:
         rows = rows.filter(department_path__startswith=scope.department.path)

@@ -96,3 +96,17 @@ def test_grantable_units_and_person_choices_stay_in_the_jurisdiction(district: A
     services.user_create(actor=None, username="zhangsan", display_name="", password="Init-Pass-2026", person=person_a)
     assert list(selectors.person_choices(actor=admins.town_system)) == []
     assert not selectors.person_choices(actor=admins.security).exists()
+
+
+@pytest.mark.parametrize("seek", [False, True])
+def test_subtree_q_selects_exactly_the_subtree(district: Any, seek: bool) -> None:
+    """Both forms of "under this unit" (LIKE, and the range SQLite seeks an index with) pick the same units as
+    a prefix test in Python, for every unit of the district as the root."""
+    from mofan.accounts.permissions import subtree_q
+    from mofan.org.models import Unit
+
+    paths = list(Unit.objects.values_list("path", flat=True))
+    assert len(paths) > 5
+    for root in paths:
+        expected = {p for p in paths if p.startswith(root)}
+        assert set(Unit.objects.filter(subtree_q("path", root, seek=seek)).values_list("path", flat=True)) == expected
