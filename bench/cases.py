@@ -303,7 +303,7 @@ def run(scale: int, log: Any = print) -> dict[str, float]:
         if model is not None and not model.objects.exists():
             started = time.monotonic()
             log(f"counting the KPI counters: {kpis.tally_rebuild():,} rows in {time.monotonic() - started:.1f} s")
-            _analyze()
+        _analyze()  # indexes a migration rebuilt have no statistics yet (autovacuum / PRAGMA optimize would)
     district_actor = User.objects.get(username=DISTRICT_ACTOR)
     town_actor = User.objects.get(username=TOWN_ACTOR)
     town = Unit.objects.get(parent=root, name="第1镇")
@@ -320,12 +320,13 @@ def run(scale: int, log: Any = print) -> dict[str, float]:
 
     def queue_page(key: str) -> Callable[[], Any]:
         """A page of 50 of one 工作台 queue, newest first, with its capped count (what a list shows)."""
-        return lambda: keyset_page(work.queue_queryset(actor=town_actor, queue=work.QUEUES[key]), descending=True)
+        return lambda: work.queue_page(actor=town_actor, queue=work.QUEUES[key])
 
     def open_page() -> Any:
         """All open cases (the API's list narrowed by state, here to the four open ones)."""
-        return keyset_page(case_list(actor=town_actor, seek=True).filter(state__in=sorted(kinds.OPEN_STATES)),
-                           descending=True)
+        def open_cases(seek: bool) -> Any:
+            return case_list(actor=town_actor, seek=seek).filter(state__in=sorted(kinds.OPEN_STATES))
+        return keyset_page(open_cases(False), descending=True, count_queryset=open_cases(True))
 
     lists = {"list_triage": queue_page("to_accept"), "list_in_progress": queue_page("in_progress"),
              "list_overdue": queue_page("overdue"), "list_all": queue_page("all"), "list_open": open_page}

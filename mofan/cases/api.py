@@ -99,9 +99,15 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
-        actor, params = self.request.user, self.request.query_params
-        # Narrowed to one state, the list seeks the (state, path) indexes (see accounts.permissions.subtree_q).
-        return filter_cases(case_list(actor=actor, seek=bool(params.get("state"))), actor=actor, params=params)
+        return self._cases(seek=False)
+
+    def count_queryset(self) -> QuerySet[Case]:
+        """The same cases for the capped count: pages walk the ids, counts seek the path indexes (ADR 0009)."""
+        return self._cases(seek=True)
+
+    def _cases(self, *, seek: bool) -> QuerySet[Case]:
+        actor = self.request.user
+        return filter_cases(case_list(actor=actor, seek=seek), actor=actor, params=self.request.query_params)
 
     def get_object(self) -> Case:
         return case_get(actor=self.request.user, pk=self.kwargs["pk"])

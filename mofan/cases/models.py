@@ -13,6 +13,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mofan.core.indexes import CoveringIndex
+
 
 class Urgency(models.TextChoices):
     URGENT = "urgent", _("Urgent")  # 紧急
@@ -128,9 +130,9 @@ class Case(models.Model):
             models.Index(fields=["state", "id"], name="cases_state_id_idx"),
             # The workbench queues: one state within a jurisdiction; the clock columns make the overdue
             # queue's count index-only too.
-            models.Index(fields=["state", "centre_path"], name="cases_state_centre_idx",
-                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
-                         include=["id", "due_at", "paused_at", "overdue"]),
+            CoveringIndex(fields=["state", "centre_path"], name="cases_state_centre_idx",
+                          opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+                          include=["id", "due_at", "paused_at", "overdue"]),
             models.Index(fields=["state", "area_path"], name="cases_state_area_idx",
                          opclasses=["varchar_pattern_ops", "varchar_pattern_ops"], include=["id"]),
             models.Index(fields=["created_at"], name="cases_created_idx"),

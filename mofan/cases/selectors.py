@@ -59,9 +59,9 @@ def held(actor: Any, *, seek: bool = False) -> Q:
     return query
 
 
-def held_list(*, actor: Any) -> QuerySet[Case]:
-    """The cases of ``held(actor)``, newest first, for queues narrowed to some states."""
-    return Case.objects.filter(held(actor, seek=True)).select_related("centre", "area", "category").order_by("-id")
+def held_list(*, actor: Any, seek: bool = False) -> QuerySet[Case]:
+    """The cases of ``held(actor)``, newest first."""
+    return Case.objects.filter(held(actor, seek=seek)).select_related("centre", "area", "category").order_by("-id")
 
 
 def case_list(*, actor: Any, seek: bool = False) -> QuerySet[Case]:

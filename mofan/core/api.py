@@ -35,7 +35,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 class KeysetPagination(BasePagination):
     """API twin of ``core.paging.keyset_page``: ``?after=<id>`` / ``?before=<id>``, 50 a page, count capped.
-    Subclass with ``descending = True`` for newest-first lists."""
+    Subclass with ``descending = True`` for newest-first lists. A view with a ``count_queryset()`` method has
+    the count taken from it (the same rows, written for a counting plan)."""
 
     descending = False
     page: KeysetPage | None = None
@@ -45,7 +46,8 @@ class KeysetPagination(BasePagination):
         self.request = request
         self.page = keyset_page(queryset, after=request.query_params.get("after"),
                                 before=request.query_params.get("before"), size=PAGE_SIZE,
-                                descending=self.descending)
+                                descending=self.descending,
+                                count_queryset=view.count_queryset() if hasattr(view, "count_queryset") else None)
         return self.page.items
 
     def _link(self, **params: Any) -> str | None:

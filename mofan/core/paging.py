@@ -51,8 +51,10 @@ def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> tuple[int, bo
 
 def keyset_page(
     queryset: QuerySet[Any], *, after: Any = None, before: Any = None, size: int = PAGE_SIZE, count: bool = True,
-    descending: bool = False,
+    descending: bool = False, count_queryset: QuerySet[Any] | None = None,
 ) -> KeysetPage:
+    """A page of ``size`` rows by id after/before a cursor, with the capped count of ``queryset`` — or of
+    ``count_queryset``, the same rows written for a counting plan (``accounts.permissions.subtree_q``)."""
     after_id, before_id = parse_cursor(after), parse_cursor(before)
     # Moving forward is id > cursor in ascending order, id < cursor in descending order; backward the reverse.
     forward, backward = ("lt", "gt") if descending else ("gt", "lt")
@@ -69,5 +71,6 @@ def keyset_page(
         items = rows[:size]
         next_after = items[-1].id if len(rows) > size else None
         prev_before = items[0].id if after_id is not None and items else None
-    total, capped = capped_count(queryset) if count else (len(items), False)
+    counted = queryset if count_queryset is None else count_queryset
+    total, capped = capped_count(counted) if count else (len(items), False)
     return KeysetPage(items=items, next_after=next_after, prev_before=prev_before, total=total, total_capped=capped)
