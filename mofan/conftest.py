@@ -61,6 +61,26 @@ def make_user(db: Any) -> Callable[..., User]:
 
 
 @pytest.fixture
+def make_learner(db: Any) -> Callable[..., User]:
+    """An account linked to a person of ``unit`` (their branch), holding ``role`` (party member) there: the
+    learner of the learning apps."""
+    counter = {"n": 0}
+
+    def make(unit: Unit, username: str | None = None, role: str = "party_member", name: str = "") -> User:
+        counter["n"] += 1
+        person = org_services.person_create(actor=None, unit=unit, name=name or f"学员{counter['n']}", gender="M",
+                                            is_party_member=role == "party_member", audit=False)
+        user = account_services.user_create(
+            actor=None, username=username or f"learner{counter['n']}", display_name=person.name, password=PASSWORD,
+            person=person, must_change_password=False,
+        )
+        account_services.membership_grant(actor=None, user=user, unit=unit, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
 def login() -> Callable[[User], Client]:
     def make_client(user: User) -> Client:
         client = Client()

@@ -42,6 +42,12 @@ class Action(models.TextChoices):
     CASE_HANDLE = "cases.handle", _("Check in and handle cases dispatched to the department")
     CASE_VIEW_REPORTER = "cases.view_reporter", _("View the reporter's unmasked contact data")
     CASE_CATALOGUE = "cases.catalogue", _("Maintain the category catalogue and the working calendar")
+    LEARN = "learning.learn", _("Study, answer daily issues, take tests and competitions")
+    LEARNING_VIEW = "learning.view", _("See the study records and results of the unit's members")
+    LEARNING_MANAGE = "learning.manage", _("Manage study materials, plans, daily issues, the reading room and talent pools")
+    QUESTION_MANAGE = "learning.questions", _("Manage question banks")
+    EXAM_MANAGE = "learning.exams", _("Set tests, mark answers and analyse results")
+    CONTEST_MANAGE = "learning.contests", _("Run competitions")
     AUDIT_VIEW = "audit.view", _("Read the audit trail")
     AUDIT_EXPORT = "audit.export", _("Export the audit trail")
 
@@ -62,9 +68,11 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.DEPARTMENT_HANDLER: _EVERYDAY | {Action.CASE_HANDLE},
     Role.GRID_WORKER: _EVERYDAY | {Action.CASE_VIEW, Action.CASE_INTAKE},
     Role.MEDIATOR: _EVERYDAY,
-    Role.SECRETARY: _EVERYDAY,
-    Role.PARTY_MEMBER: _EVERYDAY,
-    Role.CADRE: _EVERYDAY,
+    # The branch secretary runs the learning of the branch (or the organ, on an organ) and learns too.
+    Role.SECRETARY: _EVERYDAY | {Action.LEARN, Action.LEARNING_VIEW, Action.LEARNING_MANAGE, Action.QUESTION_MANAGE,
+                                 Action.EXAM_MANAGE, Action.CONTEST_MANAGE},
+    Role.PARTY_MEMBER: _EVERYDAY | {Action.LEARN},
+    Role.CADRE: _EVERYDAY | {Action.LEARN},
 }
 
 

@@ -84,4 +84,9 @@ class AuditEvent:
     CALENDAR_CHANGED = register(320, "cases.calendar.changed", _("Working calendar changed"))
     CASE_SWEEP = register(330, "cases.sweep.ran", _("Time limits swept"))
     # audit 900–999
+    # Learning (issue 4). Reserved blocks, one per app: questions 400–429, exams 430–469, contests 470–499,
+    # learning (materials, plans, 天天学, points, reading room, talent pools) 500–549.
+    QUESTION_BANK_CHANGED = register(400, "questions.bank.changed", _("Question bank changed"))
+    QUESTION_CHANGED = register(401, "questions.question.changed", _("Question changed"))
+
     AUDIT_EXPORTED = register(900, "audit.log.exported", _("Audit trail exported"))

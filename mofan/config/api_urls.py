@@ -3,8 +3,12 @@ from rest_framework.routers import DefaultRouter
 from mofan.accounts.api import AccountViewSet
 from mofan.audit.api import AuditLogViewSet
 from mofan.cases.api_urls import urlpatterns as cases_api_urls
+from mofan.contests.api_urls import urlpatterns as contests_api_urls
+from mofan.exams.api_urls import urlpatterns as exams_api_urls
+from mofan.learning.api_urls import urlpatterns as learning_api_urls
 from mofan.org.api import PersonViewSet, UnitViewSet
 from mofan.org.api_import import ImportViewSet
+from mofan.questions.api_urls import urlpatterns as questions_api_urls
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
@@ -13,4 +17,5 @@ router.register("imports", ImportViewSet, basename="import")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("audit", AuditLogViewSet, basename="audit")
 
-urlpatterns = router.urls + cases_api_urls
+urlpatterns = (router.urls + cases_api_urls + questions_api_urls + exams_api_urls + contests_api_urls
+               + learning_api_urls)

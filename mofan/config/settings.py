@@ -29,6 +29,10 @@ INSTALLED_APPS = [
     "mofan.org",
     "mofan.accounts",
     "mofan.cases",
+    "mofan.questions",
+    "mofan.exams",
+    "mofan.contests",
+    "mofan.learning",
     "mofan.demo",
 ]
 

@@ -1,0 +1,14 @@
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import AppConfig
+
+
+class LearningConfig(AppConfig):
+    name = "mofan.learning"
+    label = "learning"
+    verbose_name = "learning"
+
+    def ready(self) -> None:
+        if find_spec(f"{self.name}.figures") is not None:  # register the app's figures (mofan.core.figures)
+            import_module(f"{self.name}.figures")

@@ -1,0 +1,74 @@
+"""Writes on question banks and questions. Permission: QUESTION_MANAGE on the bank's unit, checked before the
+transaction; every write leaves one audit row. Imports (``questions.importers``) write through
+``question_bulk_create`` after checking every row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from mofan.accounts.permissions import ensure_can
+from mofan.accounts.roles import Action
+from mofan.audit.events import AuditEvent
+from mofan.audit.services import audit_record
+from mofan.org.models import Unit
+from mofan.questions.models import Question, QuestionBank, Tag
+from mofan.questions.validation import CleanQuestion, clean_question
+
+
+def _actor_user(actor: Any) -> Any:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def bank_create(*, actor: Any, unit: Unit, name: str, description: str = "") -> QuestionBank:
+    if actor is not None:
+        ensure_can(actor, Action.QUESTION_MANAGE, unit)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("Give the bank a name.")]})
+    if QuestionBank.objects.filter(unit=unit, name=name).exists():
+        raise ValidationError({"name": [_("This unit already has a bank of this name.")]})
+    with transaction.atomic():
+        bank = QuestionBank.objects.create(name=name, unit=unit, unit_path=unit.path, description=description,
+                                           created_by=_actor_user(actor))
+        if actor is not None:
+            audit_record(actor=actor, event=AuditEvent.QUESTION_BANK_CHANGED, target=bank, new={"name": name},
+                         unit_path=unit.path)
+    return bank
+
+
+def tags_for(names: list[str]) -> list[Tag]:
+    """The tags of these names, created when missing."""
+    wanted = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    existing = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    missing = [Tag(name=n) for n in wanted if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    return [existing[n] for n in wanted]
+
+
+def question_create(*, actor: Any, bank: QuestionBank, qtype: str, stem: str, options: list[str] | None = None,
+                    answers: list[Any] | None = None, tags: list[str] | None = None, difficulty: Any = 3,
+                    source: str = "", explanation: str = "") -> Question:
+    if actor is not None:
+        ensure_can(actor, Action.QUESTION_MANAGE, bank.unit)
+    clean: CleanQuestion = clean_question(qtype=qtype, stem=stem, options=options, answers=answers,
+                                          difficulty=difficulty)
+    if Question.objects.filter(bank=bank, fingerprint=clean.fingerprint).exists():
+        raise ValidationError({"stem": [_("This question is already in the bank.")]})
+    with transaction.atomic():
+        question = Question.objects.create(
+            bank=bank, qtype=clean.qtype, stem=clean.stem, options=clean.options, answers=clean.answers,
+            difficulty=clean.difficulty, source=(source or "").strip()[:200], explanation=explanation or "",
+            fingerprint=clean.fingerprint, created_by=_actor_user(actor),
+        )
+        if tags:
+            question.tags.set(tags_for(tags))
+        if actor is not None:
+            audit_record(actor=actor, event=AuditEvent.QUESTION_CHANGED, target=question,
+                         new={"bank": bank.name, "qtype": clean.qtype}, unit_path=bank.unit_path)
+    return question
