@@ -88,5 +88,28 @@ class AuditEvent:
     # learning (materials, plans, 天天学, points, reading room, talent pools) 500–549.
     QUESTION_BANK_CHANGED = register(400, "questions.bank.changed", _("Question bank changed"))
     QUESTION_CHANGED = register(401, "questions.question.changed", _("Question changed"))
+    # exams 430–469
+    EXAM_PAPER_CHANGED = register(430, "exams.paper.changed", _("Test paper changed"))
+    EXAM_PAPER_PUBLISHED = register(431, "exams.paper.published", _("Test published"))
+    EXAM_PAPER_CLOSED = register(432, "exams.paper.closed", _("Test closed"))
+    EXAM_ATTEMPT_STARTED = register(433, "exams.attempt.started", _("Test attempt started"))
+    EXAM_ATTEMPT_SUBMITTED = register(434, "exams.attempt.submitted", _("Test attempt submitted"))
+    EXAM_ANSWER_MARKED = register(435, "exams.answer.marked", _("Short answer marked"))
+    EXAM_SWEEP = register(436, "exams.sweep.ran", _("Lapsed test attempts submitted"))
 
+    # learning 500–549
+    LEARNING_TOPIC_CHANGED = register(500, "learning.topic.changed", _("Study topic changed"))
+    LEARNING_MATERIAL_CHANGED = register(501, "learning.material.changed", _("Study material changed"))
+    LEARNING_PLAN_CHANGED = register(502, "learning.plan.changed", _("Study plan changed"))
+    LEARNING_SESSION_RECORDED = register(503, "learning.session.recorded", _("Study session recorded"))
+    LEARNING_READING_RECORDED = register(504, "learning.reading.recorded", _("Reading recorded"))
+    LEARNING_NOTE_SUBMITTED = register(505, "learning.note.submitted", _("Study note submitted"))
+    LEARNING_ISSUE_PUBLISHED = register(506, "learning.issue.published", _("Daily study issue published"))
+    LEARNING_ISSUE_ANSWERED = register(507, "learning.issue.answered", _("Daily study issue answered"))
+    LEARNING_RULES_CHANGED = register(508, "learning.points.rules_changed", _("Points rules changed"))
+    LEARNING_BOOK_CHANGED = register(509, "learning.book.changed", _("Book catalogue changed"))
+    LEARNING_LOAN_BORROWED = register(510, "learning.loan.borrowed", _("Book borrowed"))
+    LEARNING_LOAN_RETURNED = register(511, "learning.loan.returned", _("Book returned"))
+    LEARNING_PROGRAMME_CHANGED = register(512, "learning.talent.changed", _("Talent programme changed"))
+    LEARNING_SELECTION_ADDED = register(513, "learning.talent.selected", _("Person selected into a talent programme"))
     AUDIT_EXPORTED = register(900, "audit.log.exported", _("Audit trail exported"))
