@@ -88,6 +88,7 @@ class AuditEvent:
     # learning (materials, plans, 天天学, points, reading room, talent pools) 500–549.
     QUESTION_BANK_CHANGED = register(400, "questions.bank.changed", _("Question bank changed"))
     QUESTION_CHANGED = register(401, "questions.question.changed", _("Question changed"))
+    QUESTIONS_IMPORTED = register(402, "questions.question.imported", _("Questions imported into a bank"))
     # exams 430–469
     EXAM_PAPER_CHANGED = register(430, "exams.paper.changed", _("Test paper changed"))
     EXAM_PAPER_PUBLISHED = register(431, "exams.paper.published", _("Test published"))
