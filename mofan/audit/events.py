@@ -113,4 +113,12 @@ class AuditEvent:
     LEARNING_LOAN_RETURNED = register(511, "learning.loan.returned", _("Book returned"))
     LEARNING_PROGRAMME_CHANGED = register(512, "learning.talent.changed", _("Talent programme changed"))
     LEARNING_SELECTION_ADDED = register(513, "learning.talent.selected", _("Person selected into a talent programme"))
+    # contests 470–499
+    CONTEST_CHANGED = register(470, "contests.competition.changed", _("Competition changed"))
+    CONTEST_ROUND_CHANGED = register(471, "contests.round.changed", _("Competition round changed"))
+    CONTEST_ENROLLED = register(472, "contests.round.enrolled", _("Contestants enrolled"))
+    CONTEST_ROUND_OPENED = register(473, "contests.round.opened", _("Competition round opened"))
+    CONTEST_ROUND_CLOSED = register(474, "contests.round.closed", _("Competition round closed"))
+    CONTEST_QUALIFIED = register(475, "contests.round.qualified", _("Qualifiers chosen"))
+    CONTEST_LIVE_QUESTION = register(476, "contests.live.question_opened", _("Live question opened"))
     AUDIT_EXPORTED = register(900, "audit.log.exported", _("Audit trail exported"))
