@@ -55,6 +55,7 @@ class Env:
     import_max_rows: int
     attachment_max_bytes: int
     public_reports_per_hour: int
+    learning_individual_ranking: bool  # boards rank individuals (else branches see rates and bands)
 
 
 def load() -> Env:
@@ -81,6 +82,7 @@ def load() -> Env:
         import_max_rows=_int("MOFAN_IMPORT_MAX_ROWS", 20000),
         attachment_max_bytes=_int("MOFAN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         public_reports_per_hour=_int("MOFAN_PUBLIC_REPORTS_PER_HOUR", 5),
+        learning_individual_ranking=_bool("MOFAN_LEARNING_INDIVIDUAL_RANKING", False),
     )
 
 

@@ -119,6 +119,7 @@ MOFAN_IMPORT_MAX_BYTES = ENV.import_max_bytes
 MOFAN_IMPORT_MAX_ROWS = ENV.import_max_rows
 MOFAN_ATTACHMENT_MAX_BYTES = ENV.attachment_max_bytes
 MOFAN_PUBLIC_REPORTS_PER_HOUR = ENV.public_reports_per_hour
+MOFAN_LEARNING_INDIVIDUAL_RANKING = ENV.learning_individual_ranking
 MOFAN_DATA_KEY = ENV.data_key
 
 SESSION_COOKIE_AGE = ENV.idle_timeout_minutes * 60
