@@ -103,3 +103,50 @@ class Question(models.Model):
     @property
     def auto_marked(self) -> bool:
         return self.qtype in AUTO_MARKED
+
+
+class ImportFormat(models.TextChoices):
+    XLSX = "xlsx", "Excel (.xlsx)"
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON"
+
+
+class ImportJob(models.Model):
+    """导入任务: one upload into a bank, run in the background (``questions.jobs``) while its page polls the
+    progress. The file is kept in the row until the run ends, so a Celery worker on another machine reads it
+    from the database; the report of a refused file stays for the job page and its xlsx download."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    bank = models.ForeignKey(QuestionBank, verbose_name=_("question bank"), on_delete=models.CASCADE,
+                             related_name="import_jobs")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file"), max_length=200)
+    fmt = models.CharField(_("format"), max_length=10, choices=ImportFormat.choices)
+    content = models.BinaryField(default=bytes, editable=False)
+    language = models.CharField(max_length=16, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    stage = models.CharField(max_length=10, blank=True)  # "validate" or "write" (importers.ProgressCallback)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    error_total = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "value", "message"}]
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

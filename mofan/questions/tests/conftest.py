@@ -8,3 +8,16 @@ import pytest
 @pytest.fixture(autouse=True)
 def english(settings: Any) -> None:
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def secretary(district: Any, make_user: Any) -> Any:
+    """The secretary of 甲镇: manages the question banks of 甲镇 and everything under it."""
+    return make_user("secretary", district.town_a, username="sec_a")
+
+
+@pytest.fixture
+def bank(district: Any, secretary: Any) -> Any:
+    from mofan.questions.services import bank_create
+
+    return bank_create(actor=secretary, unit=district.town_a, name="业务知识")
