@@ -25,8 +25,11 @@ from mofan.exams import analysis
 MATRIX = {"A": [2, 2, 0], "B": [2, 2, 2], "C": [2, 1, 0], "D": [0, 0, 2], "E": [1, 0, 0], "F": [2, 2, 1]}
 
 
-def rows() -> list[tuple[int, int, str, str, Decimal | None, Decimal]]:
-    out = []
+Row = tuple[int, int, str, str, Decimal | None, Decimal]
+
+
+def rows() -> list[Row]:
+    out: list[Row] = []
     for attempt_id, scores in enumerate(MATRIX.values(), start=1):
         for question_id, score in enumerate(scores, start=1):
             out.append((attempt_id, question_id, f"题{question_id}", "single", Decimal(score), Decimal(2)))
@@ -43,7 +46,7 @@ def test_facility_discrimination_and_alpha_match_the_hand_computation() -> None:
 
 
 def test_alpha_is_over_the_items_every_attempt_had() -> None:
-    extra = [(1, 99, "抽到的题", "judge", Decimal(1), Decimal(1))]  # only attempt 1 drew question 99
+    extra: list[Row] = [(1, 99, "抽到的题", "judge", Decimal(1), Decimal(1))]  # only attempt 1 drew question 99
     result = analysis.analyse(rows() + extra)
     assert result.alpha_items == 3 and result.alpha == pytest.approx(13 / 35)
     drawn = next(i for i in result.items if i.question_id == 99)
