@@ -17,6 +17,7 @@ NAVIGATION = [
     ("cases:kpi", _("Statistics"), (Action.CASE_VIEW, Action.CASE_HANDLE)),
     ("cases:categories", _("Categories"), Action.CASE_CATALOGUE),
     ("cases:calendar", _("Working calendar"), Action.CASE_CATALOGUE),
+    ("learning:home", _("Study"), (Action.LEARN, Action.LEARNING_VIEW)),
     ("org:unit_tree", _("District"), Action.ORG_VIEW),
     ("org:person_list", _("People"), Action.ORG_VIEW),
     ("org:import", _("Import"), Action.ORG_IMPORT),
