@@ -336,6 +336,8 @@ def _write(*, actor: Any, bank: QuestionBank, planned: Sequence[_Planned], file_
     creator = actor if getattr(actor, "is_authenticated", False) else None
     through = Question.tags.through
     with transaction.atomic():
+        if progress is not None:
+            progress("write", 0, len(planned))
         tags = {t.name: t.pk for t in tags_for([name for item in planned for name in item.tags])}
         for start in range(0, len(planned), WRITE_BATCH):
             batch = planned[start:start + WRITE_BATCH]

@@ -81,7 +81,7 @@ def test_each_table_format_imports(bank: QuestionBank, secretary: Any, content: 
                               progress=lambda *args: calls.append(args))
     assert result.created == len(GOOD_ROWS)
     check_good_rows(bank)
-    assert calls[-2:] == [("validate", 7, 7), ("write", 7, 7)]
+    assert calls[-3:] == [("validate", 7, 7), ("write", 0, 7), ("write", 7, 7)]
     log = AuditLog.objects.get(event_id=AuditEvent.QUESTIONS_IMPORTED.id)
     assert log.new_values == {"created": 7, "file": f"题库.{fmt}", "format": fmt}
     assert log.target_id == str(bank.pk) and log.unit_path == bank.unit_path
