@@ -33,6 +33,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="the benchmark, a module of bench/ (e.g. org)")
         parser.add_argument("--scale", type=int, default=None, help="size of the generated data")
+        parser.add_argument("--participants", type=int, default=None,
+                            help="the scale of the learning benchmark: contestants in the round")
         parser.add_argument("--json", dest="json_path", default=None, help="write the figures to this file")
         parser.add_argument(CHILD_FLAG, dest="in_bench_database", action="store_true", help=argparse.SUPPRESS)
 
@@ -41,6 +43,10 @@ class Command(BaseCommand):
         try:
             module = runner.load(name)
             scale = options["scale"] if options["scale"] is not None else module.DEFAULT_SCALE
+            if options["participants"] is not None:
+                if name != "learning" or options["scale"] is not None:
+                    raise runner.BenchError("--participants is the scale of the learning benchmark; give one of them")
+                scale = options["participants"]
             if scale < 1:
                 raise runner.BenchError("the scale must be a positive number")
             if options["in_bench_database"]:
