@@ -28,8 +28,8 @@ def study_sessions(actor: Any, scope: FigureScope) -> QuerySet[StudySession]:
 
 def self_study(actor: Any, scope: FigureScope) -> QuerySet[ReadingRecord]:
     first, after = scope.bounds()
-    return _scoped(ReadingRecord, actor, scope).filter(started_at__gte=first, started_at__lt=after).order_by(
-        "-started_at")
+    return _scoped(ReadingRecord, actor, scope).filter(started_at__gte=first, started_at__lt=after).select_related(
+        "user", "material", "book").order_by("-started_at")
 
 
 def daily_issues(actor: Any, scope: FigureScope) -> QuerySet[DailyIssue]:
@@ -38,17 +38,17 @@ def daily_issues(actor: Any, scope: FigureScope) -> QuerySet[DailyIssue]:
 
 
 def talent_selections(actor: Any, scope: FigureScope) -> QuerySet[Selection]:
-    return _scoped(Selection, actor, scope).filter(round__held_on__range=(scope.start, scope.end)).order_by(
-        "-round__held_on")
+    return _scoped(Selection, actor, scope).filter(round__held_on__range=(scope.start, scope.end)).select_related(
+        "round", "person").order_by("-round__held_on")
 
 
 def talent_selected_people(actor: Any, scope: FigureScope) -> int:
-    return talent_selections(actor, scope).values("person_id").distinct().count()
+    return talent_selections(actor, scope).order_by().values("person_id").distinct().count()
 
 
 def points_awards(actor: Any, scope: FigureScope) -> QuerySet[PointsAward]:
-    return _scoped(PointsAward, actor, scope).filter(day__range=(scope.start, scope.end), points__gt=0).order_by(
-        "-awarded_at")
+    return _scoped(PointsAward, actor, scope).filter(day__range=(scope.start, scope.end), points__gt=0).select_related(
+        "user").order_by("-awarded_at")
 
 
 def points_given(actor: Any, scope: FigureScope) -> int:

@@ -152,7 +152,7 @@ class ReadingRecord(models.Model):
         indexes = [models.Index(fields=["unit_path"], name="learning_reading_path_idx", opclasses=_PATH_OPS)]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.seconds}s"
+        return f"{self.started_at:%Y-%m-%d} {self.user} · {self.material or self.book} · {self.seconds // 60}′"
 
 
 class StudyNote(models.Model):
@@ -205,7 +205,7 @@ class DailyIssue(models.Model):
         indexes = [models.Index(fields=["unit_path"], name="learning_issue_path_idx", opclasses=_PATH_OPS)]
 
     def __str__(self) -> str:
-        return f"{self.number}: {self.title}"
+        return f"{self.published_on:%Y-%m-%d} {self.number}: {self.title}"
 
 
 class DailyAnswer(models.Model):
@@ -283,7 +283,7 @@ class PointsAward(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.action} {self.points}"
+        return f"{self.day:%Y-%m-%d} {self.user} · {self.action} · {self.points}"
 
 
 class Book(models.Model):
@@ -382,4 +382,4 @@ class Selection(models.Model):
         constraints = [models.UniqueConstraint(fields=["round", "person"], name="learning_selection_once")]
 
     def __str__(self) -> str:
-        return f"{self.round_id}/{self.person_id}"
+        return f"{self.round} · {self.person}"
