@@ -44,6 +44,14 @@ class Progress:
     total: int
 
     @property
+    def done_text(self) -> str:
+        return f"{self.done:,}"
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}"
+
+    @property
     def percent(self) -> int:
         if self.state == ImportJob.State.DONE:
             return 100
