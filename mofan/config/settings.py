@@ -177,6 +177,8 @@ CELERY_TASK_ALWAYS_EAGER = ENV.celery_always_eager or not ENV.redis_url
 CELERY_BEAT_SCHEDULE = {
     # Case time limits: flag overdue steps, remind, escalate (mofan/cases/sweeper.py).
     "cases-sweep": {"task": "mofan.cases.sweep", "schedule": 60.0},
+    # Test attempts past their time limit or the test's close are submitted (mofan/exams/tasks.py).
+    "exams-sweep": {"task": "mofan.exams.sweep", "schedule": 60.0},
 }
 
 LOGGING = {

@@ -53,14 +53,20 @@ def learner_paper_get(*, actor: Any, pk: Any) -> Paper:
     return paper
 
 
+def _closed(paper: Paper, now: dt.datetime | None) -> bool:
+    return paper.state == PaperState.CLOSED or (now or timezone.now()) >= paper.closes_at
+
+
 def feedback_open(paper: Paper, now: dt.datetime | None = None) -> bool:
-    """May a learner see the right answers (and, before the close, their score)?"""
-    moment = now or timezone.now()
+    """May a learner see the right answers and explanations? (immediately; after the close; never)"""
     if paper.feedback == Feedback.IMMEDIATELY:
         return True
-    if paper.feedback == Feedback.AFTER_CLOSE:
-        return paper.state == PaperState.CLOSED or moment >= paper.closes_at
-    return False
+    return paper.feedback == Feedback.AFTER_CLOSE and _closed(paper, now)
+
+
+def score_visible(paper: Paper, now: dt.datetime | None = None) -> bool:
+    """May a learner see their score? On submitting when feedback is immediate, otherwise after the close."""
+    return paper.feedback == Feedback.IMMEDIATELY or _closed(paper, now)
 
 
 @dataclass
@@ -97,7 +103,7 @@ def my_papers(*, actor: Any, now: dt.datetime | None = None) -> MyPapers:
         entry = MyPaper(paper=paper, attempts=mine, running=running,
                         attempts_left=max(0, paper.attempts_allowed - len(mine)), counted=counted,
                         passed=None if counted is None else counted >= paper.pass_score,
-                        show_score=paper.feedback != Feedback.NEVER or paper.state == PaperState.CLOSED)
+                        show_score=score_visible(paper, moment))
         is_open = paper.state == PaperState.PUBLISHED and paper.opens_at <= moment < paper.closes_at
         if is_open and (running is not None or entry.attempts_left > 0):
             result.open.append(entry)
@@ -122,6 +128,14 @@ def learner_attempt_get(*, actor: Any, pk: Any, now: dt.datetime | None = None) 
 class ResultItem:
     item: AttemptItem
     right: bool | None
+
+    @property
+    def shown(self) -> str:
+        """The response as text: choices and blanks joined."""
+        response = self.item.response
+        if isinstance(response, list):
+            return "、".join(str(r) for r in response)
+        return "" if response is None else str(response)
 
 
 def attempt_items(attempt: Attempt) -> list[AttemptItem]:
