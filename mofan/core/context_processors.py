@@ -19,6 +19,7 @@ NAVIGATION = [
     ("cases:calendar", _("Working calendar"), Action.CASE_CATALOGUE),
     ("learning:home", _("Study"), (Action.LEARN, Action.LEARNING_VIEW)),
     ("exams:my_tests", _("Tests"), (Action.LEARN, Action.EXAM_MANAGE)),
+    ("contests:list", _("Competitions"), (Action.LEARN, Action.CONTEST_MANAGE)),
     ("questions:bank_list", _("Question banks"), Action.QUESTION_MANAGE),
     ("org:unit_tree", _("District"), Action.ORG_VIEW),
     ("org:person_list", _("People"), Action.ORG_VIEW),
