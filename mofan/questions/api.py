@@ -56,7 +56,7 @@ class QuestionSerializer(serializers.ModelSerializer):
     options = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
     answers = serializers.ListField(child=serializers.JSONField(), required=False,
                                     help_text="Texts, never letters: fill takes one list per blank.")
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, write_only=True)
 
     class Meta:
         model = Question
@@ -91,7 +91,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return job_progress(job).total
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class QuestionImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, help_text="An xlsx, CSV or JSON file of questions.")
     format = serializers.ChoiceField(choices=ImportFormat.choices, required=False, allow_blank=True,
                                      help_text="Defaults to the file's extension.")
@@ -136,12 +136,12 @@ class BankViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(BankSerializer(bank).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Import questions into the bank (all or nothing, in the background)",
-                   request={"multipart/form-data": ImportUploadSerializer},
+                   request={"multipart/form-data": QuestionImportUploadSerializer},
                    responses={202: ImportJobSerializer, 400: OpenApiResponse(description="No file or a bad one.")})
     @action(detail=True, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_file(self, request: Request, pk: str) -> Response:
         bank = self.get_object()
-        upload = ImportUploadSerializer(data=request.data)
+        upload = QuestionImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         job = import_job_start(actor=request.user, bank=bank, upload=upload.validated_data["file"],
                                fmt=upload.validated_data.get("format") or "")

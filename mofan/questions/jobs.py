@@ -141,7 +141,8 @@ def run_import_job(job_id: int) -> ImportJob:
                              "the system administrator."),
             }])
         else:
-            outcome.update(state=ImportJob.State.DONE, created_count=result.created, stage="write")
+            outcome.update(state=ImportJob.State.DONE, created_count=result.created, stage="write",
+                           done=result.created, total=result.created)
     outcome["finished_at"] = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(**outcome)
     cache.delete(_CACHE_KEY % job.pk)

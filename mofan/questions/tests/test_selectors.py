@@ -67,4 +67,5 @@ def test_a_secretary_of_another_town_sees_nothing(filled: QuestionBank, secretar
 def test_the_district_secretary_sees_the_banks_below(filled: QuestionBank, district: Any, make_user: Any) -> None:
     top = make_user("secretary", district.district)
     assert selectors.bank_get(actor=top, pk=filled.pk) == filled
-    assert selectors.bank_list(actor=top).get().question_count == 3
+    listed: Any = selectors.bank_list(actor=top).get()
+    assert listed.question_count == 3

@@ -37,6 +37,7 @@ def test_question_update_keeps_the_rules(bank: QuestionBank, secretary: Any) -> 
     assert (first.qtype, first.answers, first.difficulty) == ("multiple", ["乙", "丙"], 5)
     assert [t.name for t in first.tags.all()] == ["新"]
     log = AuditLog.objects.filter(event_id=AuditEvent.QUESTION_CHANGED.id, target_id=str(first.pk)).latest("id")
+    assert log.old_values is not None and log.new_values is not None
     assert log.old_values["qtype"] == "single" and log.new_values["tags"] == ["新"]
     before = AuditLog.objects.count()
     with pytest.raises(ValidationError, match="already in the bank"):

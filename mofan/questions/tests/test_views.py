@@ -120,9 +120,11 @@ def test_other_towns_and_party_members_are_kept_out(bank: QuestionBank, district
                                                     make_learner: Any, login: Any) -> None:
     question = services.question_create(actor=None, bank=bank, qtype="judge", stem="题", answers=["对"])
     outsider = login(make_user("secretary", district.town_b))
-    for name, args in [("bank_detail", [bank.pk]), ("bank_edit", [bank.pk]), ("import", [bank.pk]),
-                       ("bank_export", [bank.pk, "xlsx"]), ("question_create", [bank.pk]),
-                       ("question_edit", [bank.pk, question.pk])]:
+    pages: list[tuple[str, list[Any]]] = [
+        ("bank_detail", [bank.pk]), ("bank_edit", [bank.pk]), ("import", [bank.pk]), ("bank_export", [bank.pk, "xlsx"]),
+        ("question_create", [bank.pk]), ("question_edit", [bank.pk, question.pk]),
+    ]
+    for name, args in pages:
         assert outsider.get(reverse(f"questions:{name}", args=args)).status_code == 404, name
     assert "业务知识" not in outsider.get(reverse("questions:bank_list")).content.decode()
     member = login(make_learner(district.town_a))
