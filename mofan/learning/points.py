@@ -20,8 +20,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -107,16 +107,18 @@ def award(*, user: Any, action: str, ref: Any, at: dt.datetime | None = None) ->
     ref = str(ref)[:64]
     if PointsAward.objects.filter(user=user, action=action, ref=ref).exists():
         return 0
-    ruleset = ruleset_in_force(day)
-    rule = ruleset.rules.filter(action=action).first() if ruleset is not None else None
-    if ruleset is None or rule is None:
+    in_force = PointsRuleSet.objects.filter(effective_from__lte=day).order_by("-effective_from").values("pk")[:1]
+    rule = PointsRule.objects.filter(ruleset=Subquery(in_force), action=action).select_related("ruleset").first()
+    if rule is None:  # no rule set yet, or the one in force gives nothing for this action
         return 0
+    ruleset = rule.ruleset
     try:
         with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").get()
-            today = PointsAward.objects.filter(user=user, day=day)
-            total = today.aggregate(n=Sum("points"))["n"] or 0
-            for_action = today.filter(action=action).aggregate(n=Sum("points"))["n"] or 0
+            if connection.features.has_select_for_update:  # SQLite serialises writers anyway
+                get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").get()
+            sums = PointsAward.objects.filter(user=user, day=day).aggregate(
+                total=Sum("points"), for_action=Sum("points", filter=Q(action=action)))
+            total, for_action = sums["total"] or 0, sums["for_action"] or 0
             points = max(0, min(rule.points, rule.daily_cap - for_action, ruleset.daily_cap - total))
             PointsAward.objects.create(user=user, action=action, ref=ref, day=day, awarded_at=at, points=points,
                                        rule_version=ruleset.version, unit_path=_branch_path(user))
