@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mofan.accounts.permissions import can, has_action
@@ -130,7 +131,7 @@ def unfinished_export(request: HttpRequest, pk: int) -> HttpResponse:
     people = list(selectors.unfinished(actor=request.user, paper=paper))
     running = set(paper.attempts.filter(state="in_progress").values_list("user_id", flat=True))
     record_export(actor=request.user, what="exams.unfinished", count=len(people))
-    headers = [_("Name"), _("Branch"), _("Account"), _("Status")]
+    headers = [pgettext("person", "Name"), _("Branch"), _("Account"), _("Status")]
     rows = [[u.display_name, u.person.unit.name if u.person else "", u.username,
              _("Started, not submitted") if u.pk in running else _("Not started")] for u in people]
     stamp = timezone.localtime().strftime("%Y%m%d")
