@@ -22,4 +22,6 @@ urlpatterns = [
     path("talent/", views.talent, name="talent"),
     path("figures/", views.figures, name="figures"),
     path("figures/<str:key>/", views.figure_rows, name="figure_rows"),
+    path("manage/<str:what>/new/", views.manage_create, name="manage_create"),
+    path("plans/<int:pk>/sessions/new/", views.plan_session, name="plan_session"),
 ]

@@ -17,14 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mofan.accounts.permissions import has_action, scope_paths
+from mofan.accounts.permissions import can, has_action, scope_paths
 from mofan.accounts.roles import Action
 from mofan.core import figures as figure_registry
 from mofan.core.figures import FigureScope
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
-from mofan.learning import points, selectors, services
-from mofan.learning.models import DailyIssue
+from mofan.learning import forms, points, selectors, services
+from mofan.learning.models import DailyIssue, Topic
+from mofan.org.forms import apply_service_errors
 from mofan.org.models import Unit
 
 FIGURE_ROWS_SHOWN = 200
@@ -74,6 +75,7 @@ def home(request: HttpRequest) -> HttpResponse:
                           for a in selectors.my_points(actor=user)[:10]],
         "loans": selectors.loan_list(actor=user, open_only=True).filter(user=user),
         "can_view": has_action(user, Action.LEARNING_VIEW),
+        "can_manage": has_action(user, Action.LEARNING_MANAGE),
     })
 
 
@@ -143,6 +145,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "learning/plan_detail.html", {
         "plan": plan, "materials": plan.materials.all(), "sessions": plan.sessions.all(),
         "mine": mine, "my_note": plan.notes.filter(user=user).first(), "follows": follows,
+        "can_manage": can(user, Action.LEARNING_MANAGE, plan.unit),
         "rows": [r for r in rows if not r.complete] if follows else [],
         "branches": selectors.branch_rates(rows) if follows else [],
         "note_text": request.POST.get("text", ""),
@@ -335,3 +338,81 @@ def figure_rows(request: HttpRequest, key: str) -> HttpResponse:
         "rows": list(rows[:FIGURE_ROWS_SHOWN]) if rows is not None else [], "shown": FIGURE_ROWS_SHOWN,
     })
 
+
+
+# Managing (secretaries) ------------------------------------------------------------------------------------
+
+
+def _create_material(actor: Any, data: dict[str, Any]) -> Any:
+    unit = data["unit"]
+    topic = Topic.objects.filter(unit=unit, name=data["topic"].strip()).first() or services.topic_create(
+        actor=actor, unit=unit, name=data["topic"])
+    return services.material_create(actor=actor, topic=topic, title=data["title"], kind=data["kind"],
+                                    body=data["body"], upload=data["file"], url=data["url"], minutes=data["minutes"])
+
+
+def _create_issue(actor: Any, data: dict[str, Any]) -> Any:
+    return services.daily_issue_publish(actor=actor, unit=data["unit"], published_on=data["published_on"],
+                                        title=data["title"], material_text=data["material_text"],
+                                        questions=list(data["questions"]))
+
+
+def _create_plan(actor: Any, data: dict[str, Any]) -> Any:
+    return services.plan_create(actor=actor, unit=data["unit"], title=data["title"], starts_on=data["starts_on"],
+                                ends_on=data["ends_on"], units=list(data["units"]),
+                                materials=list(data["materials"]), note_min_length=data["note_min_length"])
+
+
+def _create_book(actor: Any, data: dict[str, Any]) -> Any:
+    return services.book_create(actor=actor, unit=data["unit"], title=data["title"], author=data["author"],
+                                isbn=data["isbn"], copies=data["copies"])
+
+
+_CREATE: dict[str, tuple[type[forms.MaterialForm | forms.IssueForm | forms.PlanForm | forms.BookForm], Any, Any,
+                         str]] = {
+    "material": (forms.MaterialForm, _create_material, _("New study material"), "learning:material_detail"),
+    "issue": (forms.IssueForm, _create_issue, _("New daily study issue"), "learning:issue_detail"),
+    "plan": (forms.PlanForm, _create_plan, _("New study plan"), "learning:plan_detail"),
+    "book": (forms.BookForm, _create_book, _("New book"), "learning:reading_room"),
+}
+
+
+@login_required
+def manage_create(request: HttpRequest, what: str) -> HttpResponse:
+    """One page per thing a secretary creates; the service decides and its messages land on the form."""
+    if what not in _CREATE:
+        raise Http404
+    if not has_action(request.user, Action.LEARNING_MANAGE):
+        raise PermissionDenied(_("You do not have permission to do this here."))
+    form_class, create, title, target = _CREATE[what]
+    form = form_class(request.POST or None, request.FILES or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = create(request.user, form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(target) if what == "book" else redirect(target, pk=created.pk)
+    return render(request, "learning/manage_form.html", {"form": form, "title": title})
+
+
+@login_required
+def plan_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a session of a plan (集中学习, 专题研讨, 中心组学习) with its attendees."""
+    plan = selectors.plan_get(actor=request.user, pk=pk)
+    if not can(request.user, Action.LEARNING_MANAGE, plan.unit):
+        raise PermissionDenied(_("You do not have permission to do this here."))
+    form = forms.SessionForm(request.POST or None, people=services.plan_assigned_people(plan))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_record(actor=request.user, plan=plan, kind=data["kind"], held_on=data["held_on"],
+                                    place=data["place"], topic=data["topic"], attendees=list(data["attendees"]))
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("learning:plan_detail", pk=plan.pk)
+    return render(request, "learning/manage_form.html", {"form": form, "title": _("Record a study session"),
+                                                         "plan": plan})

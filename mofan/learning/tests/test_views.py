@@ -154,3 +154,34 @@ def test_period_dates_in_the_board_page(world: Any, login: Any) -> None:
     start = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
     response = login(world.secretary).get(f"/learning/board/?start={start}&end=bad")
     assert response.status_code == 200
+
+
+def test_secretary_creates_through_the_manage_pages(world: Any, login: Any) -> None:
+    from mofan.learning.models import Book, DailyIssue, Material, StudyPlan, StudySession
+
+    client = login(world.secretary)
+    assert "New study material" in client.get("/learning/").content.decode()
+    response = client.post("/learning/manage/material/new/", {"unit": world.organ.pk, "topic": "新专题",
+                                                               "title": "新资料", "kind": "text", "body": "正文"})
+    material = Material.objects.get(title="新资料")
+    assert response.status_code == 302 and material.topic.name == "新专题"
+    bad = client.post("/learning/manage/issue/new/", {"unit": world.organ.pk, "published_on": "2026-03-01",
+                                                       "title": "t", "material_text": "m",
+                                                       "questions": [world.questions[0].pk]})
+    assert "Choose 2 to 5 different questions." in bad.content.decode()
+    assert DailyIssue.objects.count() == 1
+    client.post("/learning/manage/issue/new/", {"unit": world.organ.pk, "published_on": "2026-03-01", "title": "t",
+                                                 "material_text": "m", "questions": [q.pk for q in world.questions]})
+    assert DailyIssue.objects.order_by("-number").first().number == 2  # type: ignore[union-attr]
+    client.post("/learning/manage/plan/new/", {"unit": world.organ.pk, "title": "新计划", "starts_on": "2026-03-01",
+                                                "ends_on": "2026-04-01", "units": [world.branch.pk],
+                                                "materials": [material.pk], "note_min_length": 0})
+    assert StudyPlan.objects.filter(title="新计划").exists()
+    isbn = client.post("/learning/manage/book/new/", {"unit": world.organ.pk, "title": "书", "isbn": "9787010041154",
+                                                       "copies": 1})
+    assert "not a valid ISBN-13" in isbn.content.decode() and Book.objects.count() == 1
+    client.post(f"/learning/plans/{world.plan.pk}/sessions/new/", {"kind": "seminar", "held_on": "2026-03-02",
+                                                                   "attendees": [world.alice.person_id]})
+    assert StudySession.objects.get().attendees.get() == world.alice.person
+    assert login(world.alice).get("/learning/manage/plan/new/").status_code == 403
+    assert login(world.other_secretary).get(f"/learning/plans/{world.plan.pk}/sessions/new/").status_code == 404

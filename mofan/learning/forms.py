@@ -1,0 +1,108 @@
+"""Forms of the pages where a secretary manages learning. They only shape input; the services validate for
+real (their messages land on the form) and check permission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts.permissions import scope_filter, scope_paths
+from mofan.accounts.roles import Action
+from mofan.learning.models import Material, MaterialKind, SessionKind
+from mofan.org.models import ORGAN_KINDS, PARTY_KINDS, Person, Unit
+from mofan.questions.models import Question
+
+CHOICES_LIMIT = 300
+
+
+def _capped(queryset: QuerySet[Any], *order: str) -> QuerySet[Any]:
+    """The first CHOICES_LIMIT rows, as a queryset a choice field can still filter when it validates."""
+    ids = list(queryset.order_by(*order).values_list("pk", flat=True)[:CHOICES_LIMIT])
+    return queryset.model.objects.filter(pk__in=ids).order_by(*order)
+
+
+def managed_units(actor: Any) -> QuerySet[Unit]:
+    """Organs, departments and party organisations where the actor manages learning."""
+    return _capped(Unit.objects.filter(scope_filter(actor, Action.LEARNING_MANAGE, "path"), is_active=True,
+                                       kind__in=[*ORGAN_KINDS, *PARTY_KINDS]), "path")
+
+
+def _related_q(actor: Any, field: str) -> Q:
+    """Rows owned by a unit the actor manages, below it, or above it."""
+    roots = scope_paths(actor, Action.LEARNING_MANAGE)
+    query = scope_filter(actor, Action.LEARNING_MANAGE, field)
+    above = {root[:i] for root in roots for i in range(8, len(root), 8)}
+    return query | Q(**{f"{field}__in": sorted(above)}) if above else query
+
+
+class _UnitForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.fields["unit"].queryset = managed_units(actor)  # type: ignore[attr-defined]
+
+
+class MaterialForm(_UnitForm):
+    topic = forms.CharField(label=_("Topic"), max_length=100)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=MaterialKind.choices)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    file = forms.FileField(label=_("Word or PDF document"), required=False)
+    url = forms.CharField(label=_("Link"), max_length=200, required=False)
+    minutes = forms.IntegerField(label=_("Minutes"), required=False, min_value=1, max_value=600)
+
+
+class IssueForm(_UnitForm):
+    published_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    material_text = forms.CharField(label=_("Material"), widget=forms.Textarea(attrs={"rows": 6}))
+    questions = forms.ModelMultipleChoiceField(label=_("Questions (2 to 5)"), queryset=Question.objects.none(),
+                                               widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        self.fields["questions"].queryset = _capped(  # type: ignore[attr-defined]
+            Question.objects.filter(_related_q(actor, "bank__unit_path"), is_active=True), "-id")
+
+
+class PlanForm(_UnitForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+    units = forms.ModelMultipleChoiceField(label=_("Assigned units (their members)"), queryset=Unit.objects.none(),
+                                           widget=forms.CheckboxSelectMultiple)
+    materials = forms.ModelMultipleChoiceField(label=_("Materials"), queryset=Material.objects.none(),
+                                               widget=forms.CheckboxSelectMultiple, required=False)
+    note_min_length = forms.IntegerField(label=_("Minimum length of the study note (0: none)"), min_value=0,
+                                         max_value=20000, initial=0)
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        self.fields["units"].queryset = managed_units(actor)  # type: ignore[attr-defined]
+        self.fields["materials"].queryset = _capped(  # type: ignore[attr-defined]
+            Material.objects.filter(_related_q(actor, "unit_path")), "-id")
+
+
+class BookForm(_UnitForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    author = forms.CharField(label=_("Author"), max_length=100, required=False)
+    isbn = forms.CharField(label=_("ISBN"), max_length=17)
+    copies = forms.IntegerField(label=_("Copies"), min_value=1, max_value=999, initial=1)
+
+
+class SessionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=SessionKind.choices)
+    held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    place = forms.CharField(label=_("Place"), max_length=100, required=False)
+    topic = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    attendees = forms.ModelMultipleChoiceField(label=_("Attendees"), queryset=Person.objects.none(),
+                                               widget=forms.CheckboxSelectMultiple, required=False)
+
+    def __init__(self, *args: Any, people: QuerySet[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = _capped(people, "unit__path", "name")  # type: ignore[attr-defined]
