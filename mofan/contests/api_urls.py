@@ -1,5 +1,11 @@
 """API routes of contests (included under /api/ by mofan/config/api_urls.py)."""
 
-from typing import Any
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from mofan.contests.api import AnswerView, CurrentQuestionView, LeaderboardView
+
+urlpatterns = [
+    path("contests/rounds/<int:pk>/leaderboard/", LeaderboardView.as_view(), name="contest-leaderboard"),
+    path("contests/rounds/<int:pk>/current/", CurrentQuestionView.as_view(), name="contest-current"),
+    path("contests/rounds/<int:pk>/answers/", AnswerView.as_view(), name="contest-answer"),
+]
