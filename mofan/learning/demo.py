@@ -99,8 +99,7 @@ BOOKS = [
 
 def _isbn(prefix9: str, n: int) -> str:
     body = f"{prefix9}{n:03d}"[:12]
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
-    return body + str((10 - total % 10) % 10)
+    return body + services.isbn13_check_digit(body)
 
 
 def _at(day: dt.date, hour: int) -> dt.datetime:

@@ -100,7 +100,7 @@ def plan_list(*, actor: Any) -> QuerySet[StudyPlan]:
         above.update(root[:i] for i in range(8, len(root), 8))
     visible = StudyPlan.objects.filter(_assigned_q(actor) | scope_filter(actor, Action.LEARNING_VIEW, "unit_path")
                                        | Q(unit_path__in=sorted(above)))
-    return StudyPlan.objects.filter(pk__in=visible.values("pk")).order_by("-starts_on", "-id")
+    return StudyPlan.objects.filter(pk__in=visible.values("pk")).select_related("unit").order_by("-starts_on", "-id")
 
 
 def plan_get(*, actor: Any, pk: Any) -> StudyPlan:

@@ -336,12 +336,17 @@ def daily_issue_answer(*, actor: Any, issue: DailyIssue, responses: dict[str, An
 # Reading room (职工书屋) -------------------------------------------------------------------------------------
 
 
+def isbn13_check_digit(first12: str) -> str:
+    """The 13th digit of an ISBN-13: weights 1 and 3 alternate, the sum is completed to a multiple of ten."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
 def isbn13_valid(value: str) -> bool:
     digits = (value or "").replace("-", "").replace(" ", "")
     if len(digits) != 13 or not digits.isdigit() or not digits.startswith(("978", "979")):
         return False
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
-    return (10 - total % 10) % 10 == int(digits[12])
+    return isbn13_check_digit(digits[:12]) == digits[12]
 
 
 def book_create(*, actor: Any, unit: Unit, title: str, isbn: str, author: str = "", copies: int = 1) -> Book:

@@ -185,3 +185,32 @@ def test_secretary_creates_through_the_manage_pages(world: Any, login: Any) -> N
     assert StudySession.objects.get().attendees.get() == world.alice.person
     assert login(world.alice).get("/learning/manage/plan/new/").status_code == 403
     assert login(world.other_secretary).get(f"/learning/plans/{world.plan.pk}/sessions/new/").status_code == 404
+
+
+def test_list_pages_do_not_grow_with_their_rows(world: Any, login: Any) -> None:
+    """Each list page costs the same number of queries for one row and for many (no N+1)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(world.secretary)
+    urls = ["/learning/plans/", "/learning/daily/", "/learning/books/", "/learning/talent/", "/learning/board/",
+            "/learning/materials/", f"/learning/plans/{world.plan.pk}/", f"/learning/daily/{world.issue.pk}/"]
+
+    def counts() -> dict[str, int]:
+        result = {}
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            result[url] = len(ctx.captured_queries)
+        return result
+
+    before = counts()
+    for i in range(4):
+        services.plan_create(actor=world.secretary, unit=world.organ, title=f"计划{i}", starts_on=timezone.localdate(),
+                             ends_on=timezone.localdate(), units=[world.branch], materials=[world.material])
+        services.daily_issue_publish(actor=world.secretary, unit=world.organ, published_on=timezone.localdate(),
+                                     title=f"期{i}", material_text="m", questions=world.questions[:2])
+        services.book_create(actor=world.secretary, unit=world.organ, title=f"书{i}", isbn=f"978751160{i:03d}" + services.isbn13_check_digit(f"978751160{i:03d}"))
+        services.reading_record(actor=world.bob, material=world.material, seconds=60)
+    for url, n in counts().items():
+        assert n <= before[url], (url, before[url], n)
