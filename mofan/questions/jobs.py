@@ -33,7 +33,7 @@ from mofan.questions.models import ImportFormat, ImportJob, QuestionBank
 
 logger = logging.getLogger(__name__)
 _CACHE_KEY = "questions:import-job:%s"
-_CACHE_SECONDS = 3600
+_CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def import_job_start(*, actor: Any, bank: QuestionBank, upload: Any, fmt: str = 
         raise ValidationError({"format": [_("Unknown file format: upload an .xlsx, .csv or .json file.")]})
     job = ImportJob.objects.create(bank=bank, actor=actor, file_name=name or f"questions.{fmt}", fmt=fmt,
                                    content=content, language=translation.get_language() or "")
+    cache.delete(_CACHE_KEY % job.pk)  # the live progress of a job whose id this one reuses (SQLite)
     transaction.on_commit(lambda: dispatch(job.pk))
     return job
 
@@ -145,7 +146,8 @@ def run_import_job(job_id: int) -> ImportJob:
                            done=result.created, total=result.created)
     outcome["finished_at"] = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(**outcome)
-    cache.delete(_CACHE_KEY % job.pk)
+    # The cache entry is left to expire: a poll that read the row just before this update still finds the
+    # last live progress there; a finished job's progress is read from the row.
     job.refresh_from_db()
     return job
 

@@ -221,9 +221,20 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 def job_progress_fragment(request: HttpRequest, pk: int) -> HttpResponse:
-    """HTMX: the progress block, polled every second until the job has finished."""
+    """HTMX: the progress block, polled every second until the job has finished.
+
+    A poll is not the user's activity, so it does not save the session (which every other request does,
+    ``SESSION_SAVE_EVERY_REQUEST``): the idle timeout's "last seen" stays where the user left it, and the poll
+    does not queue behind SQLite's one writer while the import's transaction holds it (embedded profile),
+    which would fail the poll and freeze the bar."""
     job = selectors.import_job_get(actor=request.user, pk=pk)
-    return render(request, "questions/_job_progress.html", _job_context(job))
+    response = render(request, "questions/_job_progress.html", _job_context(job))
+    request.session.save = _no_save  # type: ignore[method-assign]
+    return response
+
+
+def _no_save(must_create: bool = False) -> None:
+    return None
 
 
 @login_required

@@ -10,6 +10,14 @@ def english(settings: Any) -> None:
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Import jobs keep their live progress in the cache; ids are reused between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def secretary(district: Any, make_user: Any) -> Any:
     """The secretary of 甲镇: manages the question banks of 甲镇 and everything under it."""
