@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts.permissions import scope_filter, scope_paths
 from mofan.accounts.roles import Action
-from mofan.learning.models import Material, MaterialKind, SessionKind
+from mofan.learning.models import (
+    Material,
+    MaterialKind,
+    SelectionRound,
+    SessionKind,
+    SourceKind,
+    TalentProgramme,
+)
 from mofan.org.models import ORGAN_KINDS, PARTY_KINDS, Person, Unit
 from mofan.questions.models import Question
 
@@ -38,7 +45,7 @@ def _related_q(actor: Any, field: str) -> Q:
     return query | Q(**{f"{field}__in": sorted(above)}) if above else query
 
 
-class _UnitForm(forms.Form):
+class UnitScopedForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
@@ -47,7 +54,7 @@ class _UnitForm(forms.Form):
         self.fields["unit"].queryset = managed_units(actor)  # type: ignore[attr-defined]
 
 
-class MaterialForm(_UnitForm):
+class MaterialForm(UnitScopedForm):
     topic = forms.CharField(label=_("Topic"), max_length=100)
     title = forms.CharField(label=_("Title"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=MaterialKind.choices)
@@ -57,7 +64,7 @@ class MaterialForm(_UnitForm):
     minutes = forms.IntegerField(label=_("Minutes"), required=False, min_value=1, max_value=600)
 
 
-class IssueForm(_UnitForm):
+class IssueForm(UnitScopedForm):
     published_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     title = forms.CharField(label=_("Title"), max_length=200)
     material_text = forms.CharField(label=_("Material"), widget=forms.Textarea(attrs={"rows": 6}))
@@ -70,7 +77,7 @@ class IssueForm(_UnitForm):
             Question.objects.filter(_related_q(actor, "bank__unit_path"), is_active=True), "-id")
 
 
-class PlanForm(_UnitForm):
+class PlanForm(UnitScopedForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -88,7 +95,7 @@ class PlanForm(_UnitForm):
             Material.objects.filter(_related_q(actor, "unit_path")), "-id")
 
 
-class BookForm(_UnitForm):
+class BookForm(UnitScopedForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     author = forms.CharField(label=_("Author"), max_length=100, required=False)
     isbn = forms.CharField(label=_("ISBN"), max_length=17)
@@ -106,3 +113,27 @@ class SessionForm(forms.Form):
     def __init__(self, *args: Any, people: QuerySet[Person], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = _capped(people, "unit__path", "name")  # type: ignore[attr-defined]
+
+
+class ProgrammeForm(UnitScopedForm):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("头雁人才, 岗位能手 …"))
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RoundForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class SelectionForm(forms.Form):
+    selection_round = forms.ModelChoiceField(label=_("Round"), queryset=SelectionRound.objects.none())
+    person = forms.ModelChoiceField(label=_("Person"), queryset=Person.objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    source_kind = forms.ChoiceField(label=_("Fed by"), choices=SourceKind.choices, required=False)
+    source_id = forms.IntegerField(label=_("Number of the test or competition"), min_value=1, required=False)
+
+    def __init__(self, *args: Any, programme: TalentProgramme, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["selection_round"].queryset = programme.rounds.all()  # type: ignore[attr-defined]
+        self.fields["person"].queryset = _capped(  # type: ignore[attr-defined]
+            Person.objects.filter(unit__path__startswith=programme.unit_path, is_active=True), "unit__path", "name")

@@ -24,4 +24,6 @@ urlpatterns = [
     path("figures/<str:key>/", views.figure_rows, name="figure_rows"),
     path("manage/<str:what>/new/", views.manage_create, name="manage_create"),
     path("plans/<int:pk>/sessions/new/", views.plan_session, name="plan_session"),
+    path("talent/<int:pk>/rounds/new/", views.talent_round, name="talent_round"),
+    path("talent/<int:pk>/select/", views.talent_select, name="talent_select"),
 ]

@@ -293,7 +293,9 @@ def talent(request: HttpRequest) -> HttpResponse:
     for selection in selections.order_by("-round__held_on", "person__name"):
         by_programme.setdefault(selection.round.programme_id, []).append(selection)
     return render(request, "learning/talent.html", {
-        "programmes": [(p, by_programme.get(p.pk, [])) for p in programmes],
+        "programmes": [(p, by_programme.get(p.pk, []), can(request.user, Action.LEARNING_MANAGE, p.unit_path))
+                       for p in programmes],
+        "can_manage": has_action(request.user, Action.LEARNING_MANAGE),
     })
 
 
@@ -368,12 +370,17 @@ def _create_book(actor: Any, data: dict[str, Any]) -> Any:
                                 isbn=data["isbn"], copies=data["copies"])
 
 
-_CREATE: dict[str, tuple[type[forms.MaterialForm | forms.IssueForm | forms.PlanForm | forms.BookForm], Any, Any,
-                         str]] = {
+def _create_programme(actor: Any, data: dict[str, Any]) -> Any:
+    return services.programme_create(actor=actor, unit=data["unit"], name=data["name"],
+                                     description=data["description"])
+
+
+_CREATE: dict[str, tuple[type[forms.UnitScopedForm], Any, Any, str]] = {
     "material": (forms.MaterialForm, _create_material, _("New study material"), "learning:material_detail"),
     "issue": (forms.IssueForm, _create_issue, _("New daily study issue"), "learning:issue_detail"),
     "plan": (forms.PlanForm, _create_plan, _("New study plan"), "learning:plan_detail"),
     "book": (forms.BookForm, _create_book, _("New book"), "learning:reading_room"),
+    "programme": (forms.ProgrammeForm, _create_programme, _("New talent programme"), "learning:talent"),
 }
 
 
@@ -393,7 +400,7 @@ def manage_create(request: HttpRequest, what: str) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect(target) if what == "book" else redirect(target, pk=created.pk)
+            return redirect(target) if what in ("book", "programme") else redirect(target, pk=created.pk)
     return render(request, "learning/manage_form.html", {"form": form, "title": title})
 
 
@@ -416,3 +423,47 @@ def plan_session(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("learning:plan_detail", pk=plan.pk)
     return render(request, "learning/manage_form.html", {"form": form, "title": _("Record a study session"),
                                                          "plan": plan})
+
+
+def _managed_programme(request: HttpRequest, pk: int) -> Any:
+    programme = selectors.programme_get(actor=request.user, pk=pk)
+    if not can(request.user, Action.LEARNING_MANAGE, programme.unit):
+        raise PermissionDenied(_("You do not have permission to do this here."))
+    return programme
+
+
+@login_required
+def talent_round(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = _managed_programme(request, pk)
+    form = forms.RoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.round_create(actor=request.user, programme=programme, name=data["name"], held_on=data["held_on"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("learning:talent")
+    return render(request, "learning/manage_form.html", {
+        "form": form, "title": _("New selection round of %(name)s") % {"name": programme.name}})
+
+
+@login_required
+def talent_select(request: HttpRequest, pk: int) -> HttpResponse:
+    """入选: a person selected in a round, with the test or competition that fed the selection if any."""
+    programme = _managed_programme(request, pk)
+    form = forms.SelectionForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.selection_add(actor=request.user, selection_round=data["selection_round"], person=data["person"],
+                                   reason=data["reason"], source_kind=data["source_kind"] or "",
+                                   source_id=data["source_id"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("learning:talent")
+    return render(request, "learning/manage_form.html", {
+        "form": form, "title": _("Select into %(name)s") % {"name": programme.name}})

@@ -214,3 +214,24 @@ def test_list_pages_do_not_grow_with_their_rows(world: Any, login: Any) -> None:
         services.reading_record(actor=world.bob, material=world.material, seconds=60)
     for url, n in counts().items():
         assert n <= before[url], (url, before[url], n)
+
+
+def test_talent_pool_pages(world: Any, login: Any) -> None:
+    from mofan.learning.models import Selection, SelectionRound, TalentProgramme
+
+    client = login(world.secretary)
+    client.post("/learning/manage/programme/new/", {"unit": world.organ.pk, "name": "头雁人才", "description": ""})
+    programme = TalentProgramme.objects.get(name="头雁人才")
+    client.post(f"/learning/talent/{programme.pk}/rounds/new/", {"name": "2026年", "held_on": "2026-05-01"})
+    selection_round = SelectionRound.objects.get(programme=programme)
+    bad = client.post(f"/learning/talent/{programme.pk}/select/", {
+        "selection_round": selection_round.pk, "person": world.bob.person_id, "source_kind": "exams.paper",
+        "source_id": 424242})
+    assert "No such test or competition of this unit." in bad.content.decode()
+    client.post(f"/learning/talent/{programme.pk}/select/", {"selection_round": selection_round.pk,
+                                                              "person": world.bob.person_id, "reason": "骨干"})
+    assert Selection.objects.filter(round=selection_round).get().person == world.bob.person
+    page = client.get("/learning/talent/").content.decode()
+    assert "李四" in page and "Select a person" in page
+    assert login(world.alice).get(f"/learning/talent/{programme.pk}/select/").status_code == 403
+    assert login(world.other_secretary).get(f"/learning/talent/{programme.pk}/select/").status_code == 404
