@@ -345,6 +345,17 @@ def figure_rows(request: HttpRequest, key: str) -> HttpResponse:
 # Managing (secretaries) ------------------------------------------------------------------------------------
 
 
+def _saved(request: HttpRequest, form: Any, call: Callable[[], Any]) -> bool:
+    """Call one service for a valid form; its ValidationError lands on the form's fields."""
+    try:
+        call()
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return False
+    messages.success(request, _("Saved."))
+    return True
+
+
 def _create_material(actor: Any, data: dict[str, Any]) -> Any:
     unit = data["unit"]
     topic = Topic.objects.filter(unit=unit, name=data["topic"].strip()).first() or services.topic_create(
@@ -394,13 +405,9 @@ def manage_create(request: HttpRequest, what: str) -> HttpResponse:
     form_class, create, title, target = _CREATE[what]
     form = form_class(request.POST or None, request.FILES or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = create(request.user, form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(target) if what in ("book", "programme") else redirect(target, pk=created.pk)
+        created: list[Any] = []
+        if _saved(request, form, lambda: created.append(create(request.user, form.cleaned_data))):
+            return redirect(target) if what in ("book", "programme") else redirect(target, pk=created[0].pk)
     return render(request, "learning/manage_form.html", {"form": form, "title": title})
 
 
@@ -413,13 +420,9 @@ def plan_session(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.SessionForm(request.POST or None, people=services.plan_assigned_people(plan))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.session_record(actor=request.user, plan=plan, kind=data["kind"], held_on=data["held_on"],
-                                    place=data["place"], topic=data["topic"], attendees=list(data["attendees"]))
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
+        if _saved(request, form, lambda: services.session_record(
+                actor=request.user, plan=plan, kind=data["kind"], held_on=data["held_on"], place=data["place"],
+                topic=data["topic"], attendees=list(data["attendees"]))):
             return redirect("learning:plan_detail", pk=plan.pk)
     return render(request, "learning/manage_form.html", {"form": form, "title": _("Record a study session"),
                                                          "plan": plan})
@@ -438,12 +441,8 @@ def talent_round(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.RoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.round_create(actor=request.user, programme=programme, name=data["name"], held_on=data["held_on"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
+        if _saved(request, form, lambda: services.round_create(actor=request.user, programme=programme,
+                                                               name=data["name"], held_on=data["held_on"])):
             return redirect("learning:talent")
     return render(request, "learning/manage_form.html", {
         "form": form, "title": _("New selection round of %(name)s") % {"name": programme.name}})
@@ -456,14 +455,9 @@ def talent_select(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.SelectionForm(request.POST or None, programme=programme)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.selection_add(actor=request.user, selection_round=data["selection_round"], person=data["person"],
-                                   reason=data["reason"], source_kind=data["source_kind"] or "",
-                                   source_id=data["source_id"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
+        if _saved(request, form, lambda: services.selection_add(
+                actor=request.user, selection_round=data["selection_round"], person=data["person"],
+                reason=data["reason"], source_kind=data["source_kind"] or "", source_id=data["source_id"])):
             return redirect("learning:talent")
     return render(request, "learning/manage_form.html", {
         "form": form, "title": _("Select into %(name)s") % {"name": programme.name}})
