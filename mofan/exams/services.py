@@ -451,7 +451,7 @@ def attempt_submit(*, actor: Any, attempt: Attempt, now: dt.datetime | None = No
     from mofan.exams.analysis import speed_flags
 
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().select_related("paper", "user__person__unit").get(
+        attempt = Attempt.objects.select_for_update(of=("self",)).select_related("paper", "user__person__unit").get(
             pk=attempt.pk)
         if attempt.state != AttemptState.IN_PROGRESS:
             return attempt
@@ -509,7 +509,7 @@ def answer_mark(*, actor: Any, item: AttemptItem, score: Any, now: dt.datetime |
     with transaction.atomic():
         item.score, item.needs_marking, item.marked_by, item.marked_at = value, False, actor, _now(now)
         item.save(update_fields=["score", "needs_marking", "marked_by", "marked_at"])
-        locked = Attempt.objects.select_for_update().select_related("paper").get(pk=attempt.pk)
+        locked = Attempt.objects.select_for_update(of=("self",)).select_related("paper").get(pk=attempt.pk)
         scores = list(locked.items.values_list("score", "needs_marking"))
         locked.score = sum((s for s, _n in scores if s is not None), Decimal(0))
         done = not any(n for _s, n in scores)
