@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -150,6 +151,16 @@ def run_import_job(job_id: int) -> ImportJob:
     # last live progress there; a finished job's progress is read from the row.
     job.refresh_from_db()
     return job
+
+
+STALE_AFTER = timedelta(minutes=30)
+
+
+def job_stalled(job: ImportJob) -> bool:
+    """A job still queued or running half an hour after it was created: its worker or process has gone (a
+    restart ends the thread of the embedded profile). Its page stops polling and says so; nothing was
+    imported unless the import's one transaction committed, which would have finished the job."""
+    return not job.finished and timezone.now() - job.created_at > STALE_AFTER
 
 
 def job_progress(job: ImportJob) -> Progress:

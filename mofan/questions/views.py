@@ -27,7 +27,7 @@ from mofan.org.forms import apply_service_errors
 from mofan.questions import selectors, services
 from mofan.questions.exporters import FORMATS, ExportFile, export_bank, template_file
 from mofan.questions.forms import BankCreateForm, BankEditForm, ImportForm, QuestionForm
-from mofan.questions.jobs import import_job_start, job_progress
+from mofan.questions.jobs import import_job_start, job_progress, job_stalled
 from mofan.questions.models import ImportJob, QuestionType
 
 
@@ -206,7 +206,7 @@ def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _job_context(job: ImportJob) -> dict[str, Any]:
-    return {"job": job, "progress": job_progress(job), "shown_errors": job.errors}
+    return {"job": job, "progress": job_progress(job), "stalled": job_stalled(job)}
 
 
 @login_required

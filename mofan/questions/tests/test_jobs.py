@@ -3,12 +3,15 @@ progress and report."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
 
 from mofan.audit.events import AuditEvent
 from mofan.audit.models import AuditLog
@@ -87,3 +90,14 @@ def test_dispatch_picks_celery_only_with_a_real_broker(settings: Any) -> None:
     assert not jobs._use_celery()
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     assert jobs._use_celery()
+
+
+def test_a_job_left_running_is_shown_as_stopped(bank: QuestionBank, secretary: Any, login: Any) -> None:
+    job = jobs.import_job_start(actor=secretary, bank=bank, upload=upload(xlsx(GOOD_ROWS)))
+    assert not jobs.job_stalled(job)
+    ImportJob.objects.filter(pk=job.pk).update(state="running",
+                                               created_at=timezone.now() - jobs.STALE_AFTER - timedelta(seconds=1))
+    job.refresh_from_db()
+    assert jobs.job_stalled(job)
+    page = login(secretary).get(reverse("questions:job_progress", args=[job.pk])).content.decode()
+    assert "stopped before it finished" in page and "hx-trigger" not in page
