@@ -68,6 +68,13 @@ class ReadingOutSerializer(serializers.Serializer[Any]):
 
 
 class ReadingView(APIView):
+    @extend_schema(tags=["learning"], responses={200: ReadingOutSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """The caller's latest 100 reading records of materials."""
+        user: Any = request.user
+        records = selectors.reading_list(actor=user).filter(user=user, material__isnull=False)[:100]
+        return Response(ReadingOutSerializer(records, many=True).data)
+
     @extend_schema(tags=["learning"], request=ReadingInSerializer, responses={201: ReadingOutSerializer})
     def post(self, request: Request) -> Response:
         """Record the seconds spent reading a material (capped when implausible)."""

@@ -132,6 +132,8 @@ def test_api(world: Any, login: Any) -> None:
     created = client.post("/api/learning/readings/", {"material": world.material.pk, "seconds": 45},
                           content_type="application/json")
     assert created.status_code == 201 and created.json()["seconds"] == 45
+    assert [r["seconds"] for r in client.get("/api/learning/readings/").json()] == [45]
+    assert login(world.bob).get("/api/learning/readings/").json() == []
     q1 = world.questions[0]
     answered = client.post(f"/api/learning/daily/{world.issue.pk}/answer/", {"responses": {str(q1.pk): "2"}},
                            content_type="application/json")
