@@ -19,9 +19,13 @@ from mofan.questions.tests.test_importers import GOOD_ROWS, blank, xlsx
 pytestmark = pytest.mark.django_db
 
 
-def test_bank_list_create_and_detail(secretary: Any, district: Any, login: Any) -> None:
+def test_bank_list_create_and_detail(secretary: Any, district: Any, login: Any,
+                                     django_assert_max_num_queries: Any) -> None:
     client = login(secretary)
-    assert client.get(reverse("questions:bank_list")).status_code == 200
+    for n in range(12):
+        services.bank_create(actor=secretary, unit=district.village_a2, name=f"题库{n}")
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("questions:bank_list")).status_code == 200
     response = client.post(reverse("questions:bank_create"), {"unit": district.village_a1.pk, "name": "村题库"})
     bank = QuestionBank.objects.get(name="村题库")
     assert response.status_code == 302 and bank.unit == district.village_a1
