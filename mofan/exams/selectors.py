@@ -159,7 +159,8 @@ def organiser_papers(*, actor: Any) -> QuerySet[Paper]:
     if not roots:
         return Paper.objects.none()
     above = {prefix for root in roots for prefix in _prefixes(root)}
-    return Paper.objects.filter(scope_filter(actor, Action.EXAM_MANAGE, "unit_path") | Q(unit_path__in=above))
+    followed = Q(unit_path__in=above) & ~Q(state=PaperState.DRAFT)  # a draft is its organisers' business
+    return Paper.objects.filter(scope_filter(actor, Action.EXAM_MANAGE, "unit_path") | followed)
 
 
 def organiser_paper_get(*, actor: Any, pk: Any) -> Paper:

@@ -105,12 +105,15 @@ def test_another_town_sees_nothing(scene: Scene, secretary_b: Any) -> None:
     assert selectors.item_analysis(actor=secretary_b, paper=scene.paper).attempts == 0
 
 
-def test_branch_secretary_follows_the_town_test_for_their_branch_only(scene: Scene, district: Any,
+def test_branch_secretary_follows_the_town_test_for_their_branch_only(scene: Scene, district: Any, secretary: Any,
                                                                       make_user: Any) -> None:
     branch = make_user("secretary", district.village_a1, username="sec_a1")
     take(scene.a1, scene.paper, scene.answers(5))
     take(scene.a2, scene.paper, scene.answers(5))
     assert selectors.organiser_paper_get(actor=branch, pk=scene.paper.pk) == scene.paper
+    draft = make_paper(secretary, district.town_a, scene.questions, publish=False, title="草稿")
+    assert list(selectors.organiser_papers(actor=branch)) == [scene.paper]  # not the town's draft
+    assert draft in selectors.organiser_papers(actor=secretary)
     assert [r.name for r in selectors.results_by_person(actor=branch, paper=scene.paper)] == ["张一"]
     assert [u.display_name for u in selectors.unfinished(actor=branch, paper=scene.paper)] == ["张二"]
 

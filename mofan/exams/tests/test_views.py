@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -165,3 +167,43 @@ def test_learners_cannot_open_the_organiser_pages(district: Any, make_learner: A
     client = login(make_learner(district.village_a1))
     assert client.get("/learning/exams/manage/").status_code == 403
     assert client.get("/learning/exams/manage/marking/").status_code == 403
+
+
+def test_pages_do_not_grow_queries_with_learners(district: Any, secretary: Any, bank: Any, make_learner: Any,
+                                                 login: Any) -> None:
+    questions = add_questions(bank, 3)
+    paper = open_paper(secretary, district.town_a, questions, attempts_allowed=2)
+    other = open_paper(secretary, district.town_a, questions, title="第二次测试")
+    client = login(secretary)
+
+    def counts() -> tuple[int, ...]:
+        out = []
+        for url in (f"/learning/exams/manage/{paper.pk}/?tab=person", f"/learning/exams/manage/{paper.pk}/?tab=branch",
+                    f"/learning/exams/manage/{paper.pk}/?tab=unit", f"/learning/exams/manage/{paper.pk}/analysis/",
+                    "/learning/exams/manage/"):
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return tuple(out)
+
+    def sit(learner: Any) -> None:
+        for p in (paper, other):
+            attempt = services.attempt_start(actor=learner, paper=p)
+            for q in questions:
+                services.answer_save(actor=learner, attempt=attempt, question_id=q.pk, response="乙")
+            services.attempt_submit(actor=learner, attempt=attempt)
+
+    sit(make_learner(district.village_a1))
+    few = counts()
+    for unit in (district.village_a1, district.village_a2, district.village_a2, district.village_a1):
+        sit(make_learner(unit))
+    assert counts() == few
+    learner = make_learner(district.village_a1)
+    learner_client = login(learner)
+    with CaptureQueriesContext(connection) as ctx:
+        learner_client.get("/learning/exams/")
+    before = len(ctx.captured_queries)
+    sit(learner)
+    with CaptureQueriesContext(connection) as ctx:
+        learner_client.get("/learning/exams/")
+    assert len(ctx.captured_queries) == before
