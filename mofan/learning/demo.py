@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from mofan.accounts import services as account_services
 from mofan.accounts.models import Membership, User
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import ADMIN_ROLES, Role
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.demo.district import DEMO_PASSWORD, DemoDistrict
@@ -114,6 +114,8 @@ def _learners(district: DemoDistrict) -> list[User]:
     people = [p for p in Person.objects.filter(is_party_member=True, is_active=True,
                                                unit__path__startswith=district.root.path)
               .select_related("unit").order_by("id") if any(p.unit.path.startswith(o) for o in organ_paths)]
+    admins = set(Membership.objects.filter(role__in=ADMIN_ROLES).values_list("user__person_id", flat=True))
+    people = [p for p in people if p.pk not in admins]  # 三员分立: administrators hold no everyday role
     people.sort(key=lambda p: (not p.unit.path.startswith(organ.path), p.pk))
     people = people[:LEARNERS]
     have = {u.person_id: u for u in User.objects.filter(person__in=people)}
