@@ -207,3 +207,16 @@ def test_pages_do_not_grow_queries_with_learners(district: Any, secretary: Any, 
     with CaptureQueriesContext(connection) as ctx:
         learner_client.get("/learning/exams/")
     assert len(ctx.captured_queries) == before
+
+
+def test_organiser_pages_render_in_chinese(district: Any, secretary: Any, bank: Any, login: Any,
+                                           make_learner: Any, settings: Any) -> None:
+    settings.LANGUAGE_CODE = "zh-hans"
+    paper = open_paper(secretary, district.town_a, add_questions(bank, 1))
+    make_learner(district.village_a1)
+    client = login(secretary)
+    body = client.get(f"/learning/exams/manage/{paper.pk}/?tab=branch").content.decode()
+    assert "导出未完成名单" in body and "按支部" in body and "应参考人数" in body and "试题分析" in body
+    assert "新建测试" in client.get("/learning/exams/manage/").content.decode()
+    assert "待阅卷" in client.get("/learning/exams/manage/marking/").content.decode()
+    assert "克龙巴赫" in client.get(f"/learning/exams/manage/{paper.pk}/analysis/").content.decode()
