@@ -74,7 +74,8 @@ class IssueForm(UnitScopedForm):
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
         self.fields["questions"].queryset = _capped(  # type: ignore[attr-defined]
-            Question.objects.filter(_related_q(actor, "bank__unit_path"), is_active=True), "-id")
+            Question.objects.filter(_related_q(actor, "bank__unit_path"), is_active=True).exclude(qtype="short"),
+            "-id")
 
 
 class PlanForm(UnitScopedForm):

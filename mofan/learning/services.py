@@ -292,6 +292,8 @@ def daily_issue_publish(*, actor: Any, unit: Unit, published_on: dt.date, title:
                                % {"min": ISSUE_MIN_QUESTIONS, "max": ISSUE_MAX_QUESTIONS}]
     elif any(not q.is_active or not _related(q.bank.unit_path, unit.path) for q in questions):
         errors["questions"] = [_("A question of another unit's bank, or withdrawn, cannot be used.")]
+    elif any(not q.auto_marked for q in questions):
+        errors["questions"] = [_("Short-answer questions are marked by a person and cannot be used in daily study.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

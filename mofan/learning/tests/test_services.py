@@ -196,6 +196,10 @@ def test_issue_refuses_questions_of_another_units_bank(study: Any) -> None:
     with pytest.raises(ValidationError, match="another unit's bank"):
         services.daily_issue_publish(actor=study.secretary, unit=study.organ, published_on=dt.date(2026, 3, 1),
                                      title="t", material_text="m", questions=[study.questions[0], foreign])
+    short = question_create(actor=None, bank=study.bank, qtype="short", stem="谈谈你的体会。", answers=[])
+    with pytest.raises(ValidationError, match="marked by a person"):
+        services.daily_issue_publish(actor=study.secretary, unit=study.organ, published_on=dt.date(2026, 3, 1),
+                                     title="t", material_text="m", questions=[study.questions[0], short])
     assert DailyIssue.objects.count() == 0
 
 
