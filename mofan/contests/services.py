@@ -46,6 +46,7 @@ from mofan.contests.models import (
     RoundQuestion,
     RoundState,
 )
+from mofan.learning import points
 from mofan.org.models import Unit
 from mofan.questions.marking import mark
 from mofan.questions.models import AUTO_MARKED, Question
@@ -265,6 +266,11 @@ def round_close(*, actor: Any, round: Round) -> Round:
         round.current_question = None
         if not Round.objects.filter(competition_id=round.competition_id, order__gt=round.order).exists():
             Competition.objects.filter(pk=round.competition_id).update(state=CompetitionState.FINISHED)
+        # Points for taking part (学习积分, ``learning.points``: its rules and daily caps), once per entry that
+        # answered; users in primary-key order, as ``award`` locks each user's row.
+        for entry in Entry.objects.filter(round=round, answered__gt=0).select_related("user").order_by("user_id"):
+            points.award(user=entry.user, action="contest_round", ref=f"contests.entry:{entry.pk}",
+                         at=entry.last_answer_at)
         audit_record(actor=actor, event=AuditEvent.CONTEST_ROUND_CLOSED, target=round,
                      unit_path=round.competition.unit_path)
     return round

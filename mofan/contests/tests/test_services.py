@@ -11,6 +11,8 @@ from mofan.audit.events import AuditEvent
 from mofan.audit.models import AuditLog
 from mofan.contests import services
 from mofan.contests.models import Answer, Competition, Entry, Outcome, RoundQuestion, RoundState
+from mofan.learning import points
+from mofan.learning.models import PointsAward
 
 pytestmark = pytest.mark.django_db
 
@@ -197,9 +199,13 @@ def test_live_final_open_answer_close(contest: Any) -> None:
                                 now=t0 + dt.timedelta(seconds=21))
     with pytest.raises(ValidationError, match="Time is up"):
         services.answer_submit(actor=me, entry=entry, round_question=rq2, response="A", now=t0 + dt.timedelta(seconds=42))
+    points.ruleset_create(actor=None, version=1, effective_from=dt.date(2020, 1, 1), daily_cap=60,
+                          rules=points.DEFAULT_RULES)
     services.round_close(actor=contest.organiser, round=final)
     entry.refresh_from_db()
     assert entry.score == Decimal(5) and entry.answered == 1
+    award = PointsAward.objects.get(user=me, action="contest_round")
+    assert award.ref == f"contests.entry:{entry.pk}" and award.points == points.DEFAULT_RULES["contest_round"][0]
     contest.competition.refresh_from_db()
     assert contest.competition.state == "finished"
     assert _audit(AuditEvent.CONTEST_ROUND_CLOSED) is not None
