@@ -16,6 +16,7 @@ urlpatterns = [
     path("manage/", views_manage.paper_list, name="manage"),
     path("manage/new/", views_manage.paper_new, name="manage_new"),
     path("manage/<int:pk>/", views_manage.paper_manage, name="manage_paper"),
+    path("manage/<int:pk>/edit/", views_manage.paper_edit, name="manage_edit"),
     path("manage/<int:pk>/publish/", views_manage.paper_publish, name="manage_publish"),
     path("manage/<int:pk>/close/", views_manage.paper_close, name="manage_close"),
     path("manage/<int:pk>/analysis/", views_manage.paper_analysis, name="manage_analysis"),

@@ -68,6 +68,40 @@ def paper_new(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/manage/paper_form.html", {"form": form, "banks": banks, "bank": bank})
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def paper_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft: its settings, fixed questions and draw rules (the organising unit stays)."""
+    paper = selectors.organiser_paper_get(actor=request.user, pk=pk)
+    if paper.state != "draft" or not can(request.user, Action.EXAM_MANAGE, paper.unit):
+        raise PermissionDenied(_("Only a draft can be changed, by its organisers."))
+    banks = usable_banks(request.user)
+    items = list(paper.items.select_related("question__bank"))
+    draws = list(paper.draws.select_related("bank", "tag"))
+    wanted = request.GET.get("bank", "")
+    bank = (banks.filter(pk=wanted).first() if wanted.isdigit() else None) or (
+        draws[0].bank if draws else items[0].question.bank if items else None)
+    initial: dict[str, Any] = {field: getattr(paper, field) for field in services.PAPER_FIELDS}
+    initial.update(unit=paper.unit, questions=[str(i.question_id) for i in items],
+                   item_points=items[0].points if items else 2)
+    for n, draw in enumerate(d for d in draws if d.bank == bank):
+        initial.update({f"draw_{n}_tag": draw.tag, f"draw_{n}_difficulty": draw.difficulty,
+                        f"draw_{n}_qtype": draw.qtype, f"draw_{n}_count": draw.count,
+                        f"draw_{n}_points": draw.points_each})
+    form = PaperForm(request.POST or None, actor=request.user, bank=bank, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.paper_update(actor=request.user, paper=paper, items=form.fixed_items(),
+                                  draws=form.draw_rules(), **form.paper_data())
+        except ValidationError as error:
+            _errors(request, error)
+        else:
+            messages.success(request, _("The test was saved as a draft."))
+            return redirect("exams:manage_paper", pk=paper.pk)
+    return render(request, "exams/manage/paper_form.html", {"form": form, "banks": banks, "bank": bank,
+                                                           "paper": paper})
+
+
 def _results_context(request: HttpRequest, paper: Paper) -> dict[str, Any]:
     tab = request.GET.get("tab") if request.GET.get("tab") in RESULT_TABS else "person"
     rows = selectors.results_by_person(actor=request.user, paper=paper)

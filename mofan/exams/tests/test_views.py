@@ -220,3 +220,30 @@ def test_organiser_pages_render_in_chinese(district: Any, secretary: Any, bank: 
     assert "新建测试" in client.get("/learning/exams/manage/").content.decode()
     assert "待阅卷" in client.get("/learning/exams/manage/marking/").content.decode()
     assert "克龙巴赫" in client.get(f"/learning/exams/manage/{paper.pk}/analysis/").content.decode()
+
+
+def test_organiser_changes_a_draft(district: Any, secretary: Any, bank: Any, make_user: Any, login: Any) -> None:
+    questions = add_questions(bank, 4)
+    now = timezone.now()
+    paper = services.paper_create(actor=secretary, unit=district.town_a, title="草稿测试", opens_at=now,
+                                  closes_at=now + dt.timedelta(days=1), pass_score=Decimal(2),
+                                  items=[services.FixedItem(questions[0], Decimal(2))],
+                                  draws=[services.DrawRule(bank=bank, count=2, points_each=Decimal(3))])
+    client = login(secretary)
+    page = client.get(f"/learning/exams/manage/{paper.pk}/edit/")
+    assert page.status_code == 200 and "草稿测试" in page.content.decode()
+    local = timezone.localtime(now)
+    form = {"title": "改过的测试", "unit": district.town_a.pk, "opens_at": local.strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": (local + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"), "attempts_allowed": 2,
+            "grading": "last", "pass_score": 4, "feedback": "never", "item_points": 4,
+            "questions": [str(questions[1].pk), str(questions[2].pk)]}
+    response = client.post(f"/learning/exams/manage/{paper.pk}/edit/", form)
+    assert response.status_code == 302
+    paper.refresh_from_db()
+    assert paper.title == "改过的测试" and paper.grading == "last" and paper.draws.count() == 0
+    assert sorted(paper.items.values_list("question_id", flat=True)) == [questions[1].pk, questions[2].pk]
+    assert AuditLog.objects.filter(event_id=AuditEvent.EXAM_PAPER_CHANGED.id).count() == 2
+    services.paper_publish(actor=secretary, paper=paper)
+    assert client.get(f"/learning/exams/manage/{paper.pk}/edit/").status_code == 403
+    branch = make_user("secretary", district.village_a1, username="sec_a1")
+    assert login(branch).get(f"/learning/exams/manage/{paper.pk}/edit/").status_code == 403
