@@ -3,7 +3,8 @@ transaction, every write audited); contestants need LEARN and their own entry.
 
 Answers are not audited one by one: an ``Answer`` row is itself the record (who, what, when, how long), and a
 5,000-person round writes 100,000 of them. Enrolment, opening, closing, the live host's questions and the
-qualification are audited.
+qualification are audited. Closing a round gives each contestant who answered the points of "contest_round"
+(``learning.points.award``, once per entry, within its daily caps).
 
 Concurrency: ``answer_submit`` locks the entry row (``select_for_update``, the one row it changes, so no
 ordering question arises) before it checks "answered already" and the time, then inserts the answer and adds
