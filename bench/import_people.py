@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import io
 import random
-import statistics
 import time
 from typing import Any
 
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from bench.runner import import_summary
 from mofan.accounts import services as account_services
 from mofan.accounts.roles import Role
 from mofan.core.identity import id_number_check_digit
@@ -100,11 +100,4 @@ def run(scale: int, log: Any = print) -> dict[str, float]:
         write_start = marks.get("write", started + elapsed)
         checks.append((write_start - started) * 1000)
         writes.append((started + elapsed - write_start) * 1000)
-    median = statistics.median(totals)
-    return {
-        "import_ms": round(median, 1),
-        "read_check_ms": round(statistics.median(checks), 1),
-        "write_ms": round(statistics.median(writes), 1),
-        "import_queries": queries,
-        "per_row_ms": round(median / scale, 3),
-    }
+    return import_summary(totals, checks, writes, queries=queries, scale=scale)

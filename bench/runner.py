@@ -209,3 +209,17 @@ def analyze(vacuum: list[str], analyze_only: tuple[str, ...] = ("org_unit",)) ->
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def import_summary(totals: list[float], checks: list[float], writes: list[float], *, queries: int,
+                   scale: int) -> dict[str, float]:
+    """The figures of an import benchmark from its runs (milliseconds each): the whole import, the read-and-check
+    stage and the write stage (medians), its queries, and the time per row."""
+    median = statistics.median(totals)
+    return {
+        "import_ms": round(median, 1),
+        "read_check_ms": round(statistics.median(checks), 1),
+        "write_ms": round(statistics.median(writes), 1),
+        "import_queries": queries,
+        "per_row_ms": round(median / scale, 3),
+    }

@@ -1,14 +1,8 @@
-from importlib import import_module
-from importlib.util import find_spec
-
-from django.apps import AppConfig
+from mofan.core.figures import FiguresAppConfig
 
 
-class ContestsConfig(AppConfig):
+class ContestsConfig(FiguresAppConfig):
+    default = True  # apps.py also imports FiguresAppConfig, so say which config is the app's
     name = "mofan.contests"
     label = "contests"
     verbose_name = "contests"
-
-    def ready(self) -> None:
-        if find_spec(f"{self.name}.figures") is not None:  # register the app's figures (mofan.core.figures)
-            import_module(f"{self.name}.figures")

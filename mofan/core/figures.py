@@ -19,8 +19,8 @@ To add a figure, in ``mofan/<app>/figures.py``::
 
 ``rows(actor, scope)`` returns the queryset of the records counted (already limited to the actor's
 jurisdiction); the value is its count unless the figure gives ``compute(actor, scope)`` (a rate, a sum of
-people). The app's ``figures`` module is imported when the app is ready (``AppConfig.ready``), so every figure
-is registered before a request is served.
+people). An app whose config derives from ``FiguresAppConfig`` has its ``figures`` module imported when it is
+ready, so every figure is registered before a request is served.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.apps import AppConfig
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 
@@ -95,3 +96,14 @@ def get(key: str) -> Figure:
 def all_figures(prefix: str = "") -> list[Figure]:
     """The registered figures whose key starts with ``prefix`` ("learning."), in key order."""
     return [f for key, f in sorted(_REGISTRY.items()) if key.startswith(prefix)]
+
+
+class FiguresAppConfig(AppConfig):
+    """The config of an app that may register figures: imports ``<app>.figures`` when the app is ready."""
+
+    def ready(self) -> None:
+        from importlib import import_module
+        from importlib.util import find_spec
+
+        if find_spec(f"{self.name}.figures") is not None:
+            import_module(f"{self.name}.figures")

@@ -1,17 +1,14 @@
-from importlib import import_module
-from importlib.util import find_spec
-
-from django.apps import AppConfig
+from mofan.core.figures import FiguresAppConfig
 
 
-class LearningConfig(AppConfig):
+class LearningConfig(FiguresAppConfig):
+    default = True  # apps.py also imports FiguresAppConfig, so say which config is the app's
     name = "mofan.learning"
     label = "learning"
     verbose_name = "learning"
 
     def ready(self) -> None:
-        if find_spec(f"{self.name}.figures") is not None:  # register the app's figures (mofan.core.figures)
-            import_module(f"{self.name}.figures")
+        super().ready()
         from mofan.exams.signals import attempt_submitted
         from mofan.learning.points import on_attempt_submitted
 
