@@ -4,8 +4,9 @@ A benchmark is a module ``bench/<name>.py`` with
 
 - ``DEFAULT_SCALE: int`` — the scale used when ``--scale`` is not given;
 - ``run(scale: int) -> dict[str, float]`` — generates its data when it is missing (data already in the
-  benchmark database is reused), then measures, and returns figures named ``<figure>_ms`` (milliseconds)
-  and ``<figure>_queries`` (SQL queries per operation). Use ``measure()`` below for both.
+  benchmark database is reused), then measures, and returns figures named ``<figure>_ms`` (milliseconds),
+  ``<figure>_queries`` (SQL queries per operation) or ``<figure>_per_s`` (a rate: operations a second). Use
+  ``measure()`` below for the first two.
 
 To add one: write ``bench/<name>.py`` with those two names, generate data through bulk inserts in one
 transaction (so an interrupted run leaves nothing half-made), and read through the real selectors with a
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 NOT_BENCHMARKS = {"runner"}
+UNITS = ("_ms", "_queries", "_per_s")  # what a figure's name ends in: milliseconds, queries, a rate
 
 
 class BenchError(Exception):
@@ -154,8 +156,8 @@ def measure(operation: Callable[[], Any], *, repeat: int = 15, setup: Callable[[
 
 def check_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     for key, value in metrics.items():
-        if not (key.endswith("_ms") or key.endswith("_queries")):
-            raise BenchError(f"figure {key!r} must end in _ms or _queries")
+        if not key.endswith(UNITS):
+            raise BenchError(f"figure {key!r} must end in {', '.join(UNITS)}")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise BenchError(f"figure {key!r} is not a number")
     return metrics

@@ -15,23 +15,31 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from mofan.accounts.roles import ROLE_ACTIONS
+from mofan.core.hotpath import Compiled
 
 _CACHE_ATTR = "_mofan_scope_cache"
+
+
+def _memberships_of(user_id: Any) -> QuerySet[Any]:
+    from mofan.accounts.models import Membership
+
+    return Membership.objects.filter(user_id=user_id, unit__is_active=True).values_list("role", "unit__path",
+                                                                                        "unit__kind")
+
+
+# Every request that checks a permission runs this query once: compiled once (core.hotpath).
+_MEMBERSHIPS = Compiled(_memberships_of)
 
 
 def _memberships(actor: Any) -> list[tuple[str, str, str]]:
     """(role, unit path, unit kind) of each membership of an actor, cached on the user object for the request."""
     cache = getattr(actor, _CACHE_ATTR, None)
     if cache is None:
-        from mofan.accounts.models import Membership
-
-        cache = list(
-            Membership.objects.filter(user=actor, unit__is_active=True).values_list("role", "unit__path", "unit__kind")
-        )
+        cache = [(role, path, kind) for role, path, kind in _MEMBERSHIPS.rows(actor.pk)]
         setattr(actor, _CACHE_ATTR, cache)
     return cache
 

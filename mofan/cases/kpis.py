@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     Count,
     DateField,
@@ -69,6 +69,7 @@ from mofan.accounts.roles import Action
 from mofan.cases import kinds
 from mofan.cases.models import Case, Dispatch, Level, Satisfaction
 from mofan.cases.selectors import jurisdiction, viewable
+from mofan.core.hotpath import Compiled, as_datetime
 from mofan.core.paging import capped_count
 from mofan.org.models import PATH_SEGMENT, Unit, UnitKind
 
@@ -743,44 +744,25 @@ def _month_of(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment).date().replace(day=1)
 
 
-_SENTINEL = -7_654_321  # stands for the case's id in the compiled snapshot queries
-_COMPILED: dict[tuple[str, str], tuple[str, list[Any], int]] = {}
+def _case_snapshot(case_pk: Any) -> QuerySet[Any]:
+    return (Case.objects.filter(pk=case_pk).order_by()
+            .values("created_at", "area_id", "area_path", "centre_id", "centre_path", "level")
+            .annotate(**_aggregates(_TALLY_CASE, timezone.now())))
 
 
-def _compiled(subject: str) -> tuple[str, list[Any], int]:
-    """The SQL of a snapshot query, compiled once per database: building two dozen conditional counts through
-    the ORM costs more than running them on one case. (The tallied figures never read the clock, so the
-    query does not change.) Returns the SQL, its parameters, and where the case id goes among them."""
-    key = (connection.alias, subject)
-    if key not in _COMPILED:
-        now = timezone.now()
-        if subject == CASE:
-            qs: QuerySet[Any] = (Case.objects.filter(pk=_SENTINEL).order_by()
-                                 .values("created_at", "area_id", "area_path", "centre_id", "centre_path", "level")
-                                 .annotate(**_aggregates(_TALLY_CASE, now)))
-        else:
-            qs = (Dispatch.objects.filter(case_id=_SENTINEL).exclude(state=Dispatch.State.WITHDRAWN).order_by()
-                  .values("department_id", "department_path").annotate(**_aggregates(_TALLY_DISPATCH, now)))
-        sql, params = qs.query.sql_with_params()
-        where = [i for i, value in enumerate(params) if value == _SENTINEL]
-        assert len(where) == 1  # noqa: S101 - the sentinel must be the only parameter of its value
-        _COMPILED[key] = (sql, list(params), where[0])
-    return _COMPILED[key]
+def _dispatch_snapshot(case_pk: Any) -> QuerySet[Any]:
+    return (Dispatch.objects.filter(case_id=case_pk).exclude(state=Dispatch.State.WITHDRAWN).order_by()
+            .values("department_id", "department_path").annotate(**_aggregates(_TALLY_DISPATCH, timezone.now())))
+
+
+# The snapshot queries, compiled once per database (core.hotpath): building two dozen conditional counts
+# through the ORM costs more than running them on one case. (The tallied figures never read the clock, so the
+# query does not change.)
+_SNAPSHOTS = {CASE: Compiled(_case_snapshot), DISPATCH: Compiled(_dispatch_snapshot)}
 
 
 def _rows(subject: str, case_pk: int) -> list[dict[str, Any]]:
-    sql, params, where = _compiled(subject)
-    params = [*params[:where], case_pk, *params[where + 1:]]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _as_datetime(value: Any) -> dt.datetime:
-    """A datetime read by hand: SQLite gives its text (UTC), PostgreSQL an aware datetime."""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    return timezone.make_aware(moment, dt.UTC) if timezone.is_naive(moment) else moment
+    return _SNAPSHOTS[subject].dicts(case_pk)
 
 
 def _snapshot(case_pk: int, *, new: bool = False) -> Snapshot:
@@ -791,7 +773,9 @@ def _snapshot(case_pk: int, *, new: bool = False) -> Snapshot:
     if not cases:
         return {}
     case = cases[0]
-    key: TallyKey = (_month_of(_as_datetime(case["created_at"])), case["area_id"], case["area_path"],
+    created = as_datetime(case["created_at"])
+    assert created is not None  # noqa: S101 - created_at is NOT NULL
+    key: TallyKey = (_month_of(created), case["area_id"], case["area_path"],
                      case["centre_id"], case["centre_path"], case["level"], None, "")
     snapshot: Snapshot = {key: {k: int(case[k] or 0) for k in _TALLY_CASE}}
     for row in [] if new else _rows(DISPATCH, case_pk):

@@ -86,3 +86,12 @@ def test_command_runs_on_its_own_sqlite_file_and_reuses_it(tmp_path: Path) -> No
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
     assert second.returncode == 0, second.stderr
     assert "reusing" in second.stdout
+
+
+def test_figures_are_named_by_their_unit() -> None:
+    figures = {"submit_p95_ms": 12.5, "submit_queries": 4, "capacity_per_s": 800.0}
+    assert runner.check_metrics(figures) == figures
+    with pytest.raises(runner.BenchError, match="must end in _ms, _queries, _per_s"):
+        runner.check_metrics({"round_s": 400.0})
+    with pytest.raises(runner.BenchError, match="not a number"):
+        runner.check_metrics({"submit_ms": True})
