@@ -25,10 +25,10 @@ its view and its page.
   the busiest 10 seconds, ``round_ms`` its length).
   ``submit_queries`` counts the statements of one submit, the actor's memberships included.
 - ``saturated`` — the capacity of this machine: the second round's first ``BURST_QUESTIONS`` questions
-  answered by the same 32 workers as fast as they go, no one thinking (``capacity_per_s`` answers a second;
-  ``saturated_p50_ms``/``saturated_p95_ms``, which are then the queue of 32 requests in flight on the
-  machine's CPUs, not a contestant's wait); ``submit_alone_p50_ms``/``submit_alone_p95_ms`` time 100 calls
-  made one after another before it, the service time without any queue.
+  answered by the same workers as fast as they go, no one thinking (``capacity_per_s`` answers a second;
+  ``saturated_p50_ms``/``saturated_p95_ms`` the time in the call with every worker busy, which is the share of
+  the CPUs a call gets, not a contestant's wait); ``submit_alone_p50_ms``/``submit_alone_p95_ms`` time 100
+  calls made one after another before it, the service time without any queue.
 - ``leaderboard_during`` — meanwhile a reader thread refreshes the big screen's board (top 10 and one
   contestant's own rank) every 200 ms (``leaderboard_during_p95_ms``); ``leaderboard`` — after the round, the
   same refresh, 15 times (``leaderboard_ms`` median, ``leaderboard_p95_ms``, ``leaderboard_queries``);
@@ -170,10 +170,12 @@ def _submit(key: str, q: int, i: int) -> None:
     services.answer_submit(actor=entry.user, entry=entry, round_question=rqs[q], response=responses[i][q])
 
 
-def _worker(key: str, tasks: queue.SimpleQueue[tuple[float, int, int]], epoch: float,
-            out: list[tuple[float, float]]) -> None:
+Sample = tuple[float, float, float]  # ms: from the answer's moment to done, late in picking it up, in the call
+
+
+def _worker(key: str, tasks: queue.SimpleQueue[tuple[float, int, int]], epoch: float, out: list[Sample]) -> None:
     """One worker thread: take the next answer due, wait for its moment when it is early (a zero moment means
-    at once), submit it; record (latency from its moment, lateness). Closes its connection at the end."""
+    at once), submit it; record a ``Sample``. Closes its connection at the end."""
     try:
         while True:
             try:
@@ -184,19 +186,21 @@ def _worker(key: str, tasks: queue.SimpleQueue[tuple[float, int, int]], epoch: f
             late = time.monotonic() - due
             if late < 0:
                 time.sleep(-late)
+            called = time.monotonic()
             _submit(key, q, i)
-            out.append(((time.monotonic() - due) * 1000, max(0.0, late) * 1000))
+            done = time.monotonic()
+            out.append(((done - due) * 1000, max(0.0, late) * 1000, (done - called) * 1000))
     finally:
         connections.close_all()
 
 
-def _process(job: tuple[str, list[tuple[float, int, int]], float]) -> list[tuple[float, float]]:
+def _process(job: tuple[str, list[tuple[float, int, int]], float]) -> list[Sample]:
     """One worker process: its threads share its part of the timetable, in order."""
     key, timetable, epoch = job
     tasks: queue.SimpleQueue[tuple[float, int, int]] = queue.SimpleQueue()
     for task in timetable:
         tasks.put(task)
-    results: list[list[tuple[float, float]]] = [[] for _ in range(_JOB["threads"])]
+    results: list[list[Sample]] = [[] for _ in range(_JOB["threads"])]
     errors: list[BaseException] = []
 
     def one(k: int) -> None:
@@ -216,7 +220,7 @@ def _process(job: tuple[str, list[tuple[float, int, int]], float]) -> list[tuple
 
 
 def _play(key: str, timetable: list[tuple[float, int, int]], processes: int,
-          meanwhile: threading.Thread | None = None) -> tuple[list[tuple[float, float]], float]:
+          meanwhile: threading.Thread | None = None) -> tuple[list[Sample], float]:
     """Serve a timetable (sorted by moment) with the worker processes; the samples and the wall time (ms).
     ``meanwhile`` is started once the workers are forked (a thread does not survive a fork)."""
     connections.close_all()  # the children open their own
@@ -304,7 +308,7 @@ def run(scale: int) -> dict[str, float]:
         done.set()
         if board_thread.is_alive():
             board_thread.join()
-    latencies = [latency for latency, _late in samples]
+    latencies = [latency for latency, _late, _call in samples]
     stored = Entry.objects.filter(round=played, answered=QUESTIONS).count()
     if stored != len(entries):
         raise RuntimeError(f"{len(entries) - stored} entries lack answers")  # a lost or refused submit
@@ -322,7 +326,7 @@ def run(scale: int) -> dict[str, float]:
     skip = {(0, 0), *alone_tasks}
     rush = [(0.0, q, i) for q in range(BURST_QUESTIONS) for i in range(len(burst_entries)) if (q, i) not in skip]
     rushed, rush_ms = _play("burst", rush, processes)
-    saturated = [latency for latency, _late in rushed]
+    saturated = [call for _latency, _late, call in rushed]  # all are due at once: the time in the call
     capacity = len(rush) / (rush_ms / 1000)
     _check_scores(burst)
     print(f"saturated: {len(rush):,} answers in {rush_ms / 1000:.1f} s: {capacity:,.0f} answers/s", flush=True)  # noqa: T201
@@ -336,7 +340,7 @@ def run(scale: int) -> dict[str, float]:
         "submit_p50_ms": round(statistics.median(latencies), 3),
         "submit_p95_ms": round(_percentile(latencies, 0.95), 3),
         "submit_max_ms": round(max(latencies), 3),
-        "submit_late_p95_ms": round(_percentile([late for _latency, late in samples], 0.95), 3),
+        "submit_late_p95_ms": round(_percentile([late for _latency, late, _call in samples], 0.95), 3),
         "submit_queries": submit_queries,
         "offered_per_s": round(offered, 1),
         "offered_peak_per_s": round(peak, 1),
