@@ -7,8 +7,9 @@ the leaderboard). Every contestant of a round answers the same ``RoundQuestion``
 ``questions.Question`` with their points), so scores are comparable.
 
 An ``Entry`` is one contestant in one round. Its ``score``, ``seconds_used`` and ``answered`` are kept up to
-date by ``services.answer_submit`` (an F() update in the answer's transaction, the entry row locked first), so
-the leaderboard is one ordered query over entries, served by the index (round, -score, seconds_used, id).
+date by ``services.answer_submit`` (added in the database in the answer's transaction, the entry row locked
+first), so the leaderboard is one ordered query over entries, served by the index (round, -score,
+seconds_used, id).
 Ranking: score descending, then seconds used ascending, then entry time (the entry's id: entries are created
 in enrolment order).
 
