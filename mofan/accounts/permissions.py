@@ -68,6 +68,12 @@ def scope_roots(actor: Any, action: str) -> list[tuple[str, str]]:
     return roots
 
 
+def acting_user(actor: Any) -> Any:
+    """The actor as a user to record (``created_by``, ``decided_by`` …), or None for the system or an anonymous
+    visitor."""
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
 def has_action(actor: Any, action: str) -> bool:
     return bool(scope_paths(actor, action))
 

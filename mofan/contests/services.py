@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.models import Membership, User
-from mofan.accounts.permissions import can, ensure_can
+from mofan.accounts.permissions import acting_user, can, ensure_can
 from mofan.accounts.roles import ROLE_ACTIONS, Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
@@ -58,10 +58,6 @@ LEARNER_ROLES = [role for role, actions in ROLE_ACTIONS.items() if Action.LEARN 
 MILLI = Decimal("0.001")
 
 
-def _user(actor: Any) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
 def _manage(actor: Any, competition: Competition) -> None:
     ensure_can(actor, Action.CONTEST_MANAGE, competition.unit_path, target=competition)
 
@@ -83,7 +79,7 @@ def competition_create(*, actor: Any, unit: Unit, name: str, kind: str, team_bes
         raise ValidationError(errors)
     with transaction.atomic():
         competition = Competition.objects.create(name=name[:120], kind=kind, unit=unit, unit_path=unit.path,
-                                                 team_best_k=team_best_k, created_by=_user(actor))
+                                                 team_best_k=team_best_k, created_by=acting_user(actor))
         audit_record(actor=actor, event=AuditEvent.CONTEST_CHANGED, target=competition,
                      new={"name": competition.name, "kind": kind}, unit_path=unit.path)
     return competition
@@ -306,7 +302,7 @@ def live_open_question(*, actor: Any, round: Round, round_question: RoundQuestio
 
 
 def _own_entry(actor: Any, entry: Entry) -> None:
-    if _user(actor) is None or entry.user_id != actor.pk or not can(actor, Action.LEARN, entry.unit_path):
+    if acting_user(actor) is None or entry.user_id != actor.pk or not can(actor, Action.LEARN, entry.unit_path):
         raise PermissionDenied(_("This is not your entry."))
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.models import User
-from mofan.accounts.permissions import ensure_can, has_action
+from mofan.accounts.permissions import acting_user, ensure_can, has_action
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
@@ -71,10 +71,6 @@ PAPER_FIELDS = ("title", "description", "opens_at", "closes_at", "time_limit_min
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else timezone.now()
-
-
-def _user(actor: Any) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def _decimal(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal:
@@ -205,7 +201,7 @@ def paper_create(*, actor: Any, unit: Unit, items: Sequence[FixedItem] = (), dra
         ensure_can(actor, Action.EXAM_MANAGE, unit)
     cleaned = _clean_paper(unit, data, items, draws)
     with transaction.atomic():
-        paper = Paper.objects.create(unit=unit, unit_path=unit.path, created_by=_user(actor), **cleaned)
+        paper = Paper.objects.create(unit=unit, unit_path=unit.path, created_by=acting_user(actor), **cleaned)
         _write_questions(paper, items, draws)
         if actor is not None:
             audit_record(actor=actor, event=AuditEvent.EXAM_PAPER_CHANGED, target=paper,

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts.permissions import ensure_can
+from mofan.accounts.permissions import acting_user, ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
@@ -51,10 +51,6 @@ READING_MAX_SECONDS = 2 * 3600  # one report of the reading page: more than two 
 READING_POINTS_MIN_SECONDS = 30  # a glance earns no points
 ISSUE_MIN_QUESTIONS, ISSUE_MAX_QUESTIONS = 2, 5
 LOAN_DAYS = 30
-
-
-def _user(actor: Any) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def branch_of(user: Any) -> Unit | None:
@@ -131,7 +127,7 @@ def material_create(*, actor: Any, topic: Topic, title: str, kind: str, body: st
     with transaction.atomic():
         material = Material(topic=topic, title=title[:200], kind=kind, body=body or "", url=url or "",
                             minutes=int(minutes) if kind == MaterialKind.VIDEO and minutes else None,
-                            unit=topic.unit, unit_path=topic.unit.path, created_by=_user(actor))
+                            unit=topic.unit, unit_path=topic.unit.path, created_by=acting_user(actor))
         if checked is not None:
             from django.core.files.base import ContentFile
 
@@ -197,7 +193,7 @@ def plan_create(*, actor: Any, unit: Unit, title: str, starts_on: dt.date, ends_
         raise ValidationError(errors)
     with transaction.atomic():
         plan = StudyPlan.objects.create(title=title[:200], unit=unit, unit_path=unit.path, starts_on=starts_on,
-                                        ends_on=ends_on, note_min_length=note_min_length, created_by=_user(actor))
+                                        ends_on=ends_on, note_min_length=note_min_length, created_by=acting_user(actor))
         plan.assigned_units.set(units)
         plan.assigned_people.set(people)
         plan.materials.set(materials)

@@ -15,7 +15,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mofan.accounts.permissions import ensure_can
+from mofan.accounts.permissions import acting_user, ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent, EventType
 from mofan.audit.services import audit_record
@@ -96,16 +96,12 @@ def unit_create(
         unit.save()
         unit.path = (parent.path if parent else "") + path_segment(unit.pk)
         unit.save(update_fields=["path"])
-        UnitChange.objects.create(unit=unit, kind=UnitChange.Kind.CREATED, actor=_user(actor), new_name=name,
+        UnitChange.objects.create(unit=unit, kind=UnitChange.Kind.CREATED, actor=acting_user(actor), new_name=name,
                                   new_parent=parent)
         if audit:
             audit_record(actor=actor, event=AuditEvent.UNIT_CREATED, target=unit,
                          new={"name": name, "kind": kind, "code": code, "parent": parent.name if parent else None})
     return unit
-
-
-def _user(actor: Any) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def unit_update(*, actor: Any, unit: Unit, name: str | None = None, code: str | None = None,
@@ -124,7 +120,7 @@ def unit_update(*, actor: Any, unit: Unit, name: str | None = None, code: str | 
         unit.save(update_fields=["name", "code", "sort_order", "updated_at"])
         renamed = old["name"] != new_name
         UnitChange.objects.create(
-            unit=unit, kind=UnitChange.Kind.RENAMED if renamed else UnitChange.Kind.UPDATED, actor=_user(actor),
+            unit=unit, kind=UnitChange.Kind.RENAMED if renamed else UnitChange.Kind.UPDATED, actor=acting_user(actor),
             old_name=str(old["name"]), new_name=new_name,
         )
         audit_record(actor=actor, event=AuditEvent.UNIT_RENAMED if renamed else AuditEvent.UNIT_UPDATED,
@@ -156,7 +152,7 @@ def unit_move(*, actor: Any, unit: Unit, new_parent: Unit) -> Unit:
         )
         Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
         unit.refresh_from_db()
-        UnitChange.objects.create(unit=unit, kind=UnitChange.Kind.MOVED, actor=_user(actor), old_parent=old_parent,
+        UnitChange.objects.create(unit=unit, kind=UnitChange.Kind.MOVED, actor=acting_user(actor), old_parent=old_parent,
                                   new_parent=new_parent, old_name=unit.name, new_name=unit.name)
         audit_record(actor=actor, event=AuditEvent.UNIT_MOVED, target=unit,
                      old={"parent": old_parent.name if old_parent else None, "path": old_path},
@@ -174,7 +170,7 @@ def unit_close(*, actor: Any, unit: Unit) -> Unit:
     with transaction.atomic():
         unit.is_active = False
         unit.save(update_fields=["is_active", "updated_at"])
-        UnitChange.objects.create(unit=unit, kind=UnitChange.Kind.CLOSED, actor=_user(actor), old_name=unit.name)
+        UnitChange.objects.create(unit=unit, kind=UnitChange.Kind.CLOSED, actor=acting_user(actor), old_name=unit.name)
         audit_record(actor=actor, event=AuditEvent.UNIT_CLOSED, target=unit, old={"is_active": True},
                      new={"is_active": False})
     return unit

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from mofan.accounts.permissions import ensure_can
+from mofan.accounts.permissions import acting_user, ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
@@ -333,7 +333,7 @@ def import_questions(*, actor: Any, bank: QuestionBank, file: Any, fmt: str | No
 
 def _write(*, actor: Any, bank: QuestionBank, planned: Sequence[_Planned], file_name: str, fmt: str,
            progress: ProgressCallback | None) -> None:
-    creator = actor if getattr(actor, "is_authenticated", False) else None
+    creator = acting_user(actor)
     through = Question.tags.through
     with transaction.atomic():
         if progress is not None:

@@ -10,17 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from mofan.accounts.permissions import ensure_can
+from mofan.accounts.permissions import acting_user, ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.org.models import Unit
 from mofan.questions.models import Question, QuestionBank, Tag
 from mofan.questions.validation import CleanQuestion, clean_question
-
-
-def _actor_user(actor: Any) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def bank_create(*, actor: Any, unit: Unit, name: str, description: str = "") -> QuestionBank:
@@ -33,7 +29,7 @@ def bank_create(*, actor: Any, unit: Unit, name: str, description: str = "") -> 
         raise ValidationError({"name": [_("This unit already has a bank of this name.")]})
     with transaction.atomic():
         bank = QuestionBank.objects.create(name=name, unit=unit, unit_path=unit.path, description=description,
-                                           created_by=_actor_user(actor))
+                                           created_by=acting_user(actor))
         if actor is not None:
             audit_record(actor=actor, event=AuditEvent.QUESTION_BANK_CHANGED, target=bank, new={"name": name},
                          unit_path=unit.path)
@@ -64,7 +60,7 @@ def question_create(*, actor: Any, bank: QuestionBank, qtype: str, stem: str, op
         question = Question.objects.create(
             bank=bank, qtype=clean.qtype, stem=clean.stem, options=clean.options, answers=clean.answers,
             difficulty=clean.difficulty, source=(source or "").strip()[:200], explanation=explanation or "",
-            fingerprint=clean.fingerprint, created_by=_actor_user(actor),
+            fingerprint=clean.fingerprint, created_by=acting_user(actor),
         )
         if tags:
             question.tags.set(tags_for(tags))

@@ -110,3 +110,33 @@ def test_subtree_q_selects_exactly_the_subtree(district: Any, seek: bool) -> Non
     for root in paths:
         expected = {p for p in paths if p.startswith(root)}
         assert set(Unit.objects.filter(subtree_q("path", root, seek=seek)).values_list("path", flat=True)) == expected
+
+
+def test_acting_user_is_the_signed_in_user_or_none(make_user: Any) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from mofan.accounts.permissions import acting_user
+
+    user = make_user()
+    assert acting_user(user) is user
+    assert acting_user(AnonymousUser()) is None
+    assert acting_user(None) is None
+
+
+def test_memberships_are_read_once_per_request(district: Any, make_user: Any,
+                                               django_assert_num_queries: Any) -> None:
+    """The compiled membership query gives the roles of active units only, and is cached on the user."""
+    from mofan.accounts.permissions import clear_cache, scope_roots
+    from mofan.accounts.roles import Action
+    from mofan.org.models import Unit
+
+    user = make_user(Role.SECRETARY, district.town_a)
+    services.membership_grant(actor=None, user=user, unit=district.village_b1, role=Role.SECRETARY)
+    clear_cache(user)
+    with django_assert_num_queries(1):
+        assert scope_roots(user, Action.LEARN) == sorted([(district.town_a.path, district.town_a.kind),
+                                                     (district.village_b1.path, district.village_b1.kind)])
+        scope_roots(user, Action.LEARN)
+    Unit.objects.filter(pk=district.village_b1.pk).update(is_active=False)
+    clear_cache(user)
+    assert scope_roots(user, Action.LEARN) == [(district.town_a.path, district.town_a.kind)]

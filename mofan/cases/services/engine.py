@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts.permissions import ensure_can
+from mofan.accounts.permissions import acting_user, ensure_can
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record, audit_refusal
 from mofan.cases import kinds, kpis
@@ -85,10 +85,6 @@ def _scope_unit(case: Case, transition: kinds.Transition) -> Unit:
     return case.area if transition.scope == "area" else case.centre
 
 
-def _actor_user(actor: Any) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
 def refuse_state(actor: Any, case: Case, transition: kinds.Transition) -> ValidationError:
     kind = kinds.get(case.kind)
     if actor is not None:
@@ -127,7 +123,7 @@ def perform(
             locked.state = transition.target
         locked.save()
         kpis.tally_after(locked.pk, tally)
-        user = _actor_user(actor)
+        user = acting_user(actor)
         event = CaseEvent.objects.create(
             case=locked, actor=user, actor_name=user.get_username() if user else ("system" if system else ""),
             action=name, from_state=old_state, to_state=locked.state, note=note[:4000],
