@@ -9,16 +9,17 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mofan.contests import selectors, services
-from mofan.contests.models import Round, RoundQuestion, RoundState
+from mofan.contests.models import Entry, Round, RoundQuestion, RoundState
 
 
 def _round(request: Request, pk: int) -> Round:
@@ -47,6 +48,30 @@ class LeaderboardView(APIView):
             "rows": [{"rank": r.rank, "name": r.name, "unit": r.unit, "team": r.team, "score": str(r.score),
                       "seconds_used": str(r.seconds_used), "answered": r.answered} for r in rows],
             "own": None if entry is None else {"rank": selectors.own_rank(entry=entry), "score": str(entry.score)},
+        })
+
+
+class ResultsView(APIView):
+    """A round's results (成绩表), ranked, for the organiser: ``offset`` and ``limit`` (1–1,000, default 100)."""
+
+    @extend_schema(parameters=[OpenApiParameter("offset", OpenApiTypes.INT, description="rows to skip (default 0)"),
+                               OpenApiParameter("limit", OpenApiTypes.INT, description="rows (1–1,000, default 100)")],
+                   responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        rnd = _round(request, pk)
+        if not selectors.can_manage(request.user, rnd.competition):
+            raise PermissionDenied
+        try:
+            offset = max(0, int(request.query_params.get("offset", 0)))
+            limit = min(1000, max(1, int(request.query_params.get("limit", 100))))
+        except ValueError:
+            raise ValidationError({"offset": [_("Give whole numbers for offset and limit.")]}) from None
+        rows = selectors.round_results(actor=request.user, round=rnd, offset=offset, limit=limit)
+        return Response({
+            "round": rnd.pk, "state": rnd.state, "count": Entry.objects.filter(round=rnd).count(), "offset": offset,
+            "rows": [{"rank": r.rank, "name": r.name, "unit": r.unit, "team": r.team, "heat": r.heat,
+                      "score": str(r.score), "seconds_used": str(r.seconds_used), "answered": r.answered,
+                      "outcome": r.outcome, "qualified": r.qualified} for r in rows],
         })
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,10 +20,11 @@ from typing import Any
 from django.db.models import Case, F, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts.permissions import can, scope_filter
 from mofan.accounts.roles import Action
-from mofan.contests.models import Answer, Competition, Entry, Round, RoundQuestion
+from mofan.contests.models import Answer, Competition, Entry, Outcome, Round, RoundQuestion
 
 
 def _user_id(actor: Any) -> int | None:
@@ -61,6 +63,41 @@ def round_entries(*, actor: Any, round: Round) -> QuerySet[Entry]:
         return Entry.objects.none()
     return (Entry.objects.filter(round=round).select_related("user", "unit", "heat")
             .order_by("-score", "seconds_used", "id"))
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One contestant's result in a round, as the results ledger (成绩表) shows it."""
+
+    rank: int
+    name: str
+    unit: str
+    team: str
+    heat: str
+    score: Decimal
+    seconds_used: Decimal
+    answered: int
+    outcome: str
+    qualified: bool
+
+
+RESULT_HEADERS = (_("Rank"), _("Name"), _("Branch"), _("Team"), _("Heat"), _("Score"), _("Seconds used"),
+                  _("Answered"), _("Outcome"))
+
+
+def round_results(*, actor: Any, round: Round, offset: int = 0, limit: int | None = None) -> Iterator[ResultRow]:
+    """Every contestant of a round, ranked (the stored rank once qualified, else the place in the ranking), for
+    the organiser (others: nothing): the rows of the results export and of the API. Read in chunks, so a
+    round of tens of thousands streams."""
+    entries = (round_entries(actor=actor, round=round)
+               .values_list("rank", "user__display_name", "unit__name", "team", "heat__name", "score",
+                            "seconds_used", "answered", "outcome", "qualified"))
+    outcomes = dict(Outcome.choices)
+    window = entries[offset:offset + limit] if limit is not None else entries[offset:]
+    for place, row in enumerate(window.iterator(chunk_size=2000), offset + 1):
+        rank, name, unit, team, heat, score, seconds, answered, outcome, qualified = row
+        yield ResultRow(rank or place, name, unit, team, heat or "", score, seconds, answered,
+                        str(outcomes.get(outcome, "")), qualified)
 
 
 def my_entries(*, actor: Any) -> QuerySet[Entry]:

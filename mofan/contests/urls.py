@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.competition_detail, name="detail"),
     path("<int:pk>/rounds/new/", views.round_create, name="round_create"),
     path("<int:pk>/rounds/<int:round_id>/", views.round_detail, name="round"),
+    path("<int:pk>/rounds/<int:round_id>/export/", views.round_export, name="round_export"),
     path("<int:pk>/rounds/<int:round_id>/heats/", views.round_heat, name="round_heat"),
     path("<int:pk>/rounds/<int:round_id>/questions/", views.round_draw, name="round_draw"),
     path("<int:pk>/rounds/<int:round_id>/enrol/", views.round_enrol, name="round_enrol"),

@@ -15,13 +15,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.permissions import has_action
 from mofan.accounts.roles import Action
 from mofan.contests import selectors, services
 from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm, RoundForm
 from mofan.contests.models import Competition, Entry, Outcome, Round, RoundKind, RoundQuestion, RoundState
+from mofan.core.services import record_export
+from mofan.core.xlsx import xlsx_response
 from mofan.org.forms import apply_service_errors
 
 
@@ -120,6 +122,20 @@ def round_detail(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
             outcomes=Outcome,
         )
     return render(request, "contests/round_detail.html", context)
+
+
+@login_required
+@require_GET
+def round_export(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
+    """The round's results ledger (成绩表) as an Excel file, for the organiser: every contestant, ranked."""
+    rnd = _round(request, pk, round_id, manage=True)
+    title = _("Results: %(competition)s %(round)s") % {"competition": rnd.competition.name, "round": rnd.name}
+    record_export(actor=request.user, what="contests.round.results",
+                  count=selectors.round_entries(actor=request.user, round=rnd).count())
+    rows = ([r.rank, r.name, r.unit, r.team, r.heat, r.score, r.seconds_used, r.answered, r.outcome]
+            for r in selectors.round_results(actor=request.user, round=rnd))
+    return xlsx_response(f"{title}.xlsx", [str(h) for h in selectors.RESULT_HEADERS], rows,
+                         title=str(_("Results")), notes=[title])
 
 
 @login_required

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
-from mofan.contests import services
-from mofan.contests.models import Answer, Competition, Entry, Round, RoundQuestion
+from mofan.audit.events import AuditEvent
+from mofan.audit.models import AuditLog
+from mofan.contests import selectors, services
+from mofan.contests.models import Answer, Competition, Entry, Outcome, Round, RoundQuestion
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +153,63 @@ def test_api_answer_leaderboard_and_refusals(contest: Any, login: Any, make_user
     assert current == {"question": None}
     late = contest.now + dt.timedelta(hours=3)
     assert late > contest.heats.ends_at
+
+
+def _played(contest: Any) -> tuple[Any, Any, Any]:
+    """Three contestants of the heats: 乙 answers one right, 甲 two, 丙 nothing; the round is closed and qualified
+    (the top 2)."""
+    d = contest.district
+    a, b, c = contest.learner(d.village_a1, "甲"), contest.learner(d.village_a2, "乙"), contest.learner(name="丙")
+    _open_heats(contest, a, b, c)
+    rqs = list(RoundQuestion.objects.filter(round=contest.heats).order_by("order"))
+    for user, right in ((a, 2), (b, 1)):
+        entry = Entry.objects.get(round=contest.heats, user=user)
+        for rq in rqs[:right]:
+            services.answer_submit(actor=user, entry=entry, round_question=rq, response="A", now=contest.now)
+    services.round_close(actor=contest.organiser, round=contest.heats)
+    services.qualify(actor=contest.organiser, round=contest.heats)
+    return a, b, c
+
+
+def test_organiser_exports_the_results_ledger(contest: Any, login: Any) -> None:
+    _played(contest)
+    args = [contest.competition.pk, contest.heats.pk]
+    client = login(contest.organiser)
+    assert reverse("contests:round_export", args=args) in client.get(reverse("contests:round", args=args)).content.decode()
+    response = client.get(reverse("contests:round_export", args=args))
+    assert response.status_code == 200 and "spreadsheetml" in response["Content-Type"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [row for row in sheet.iter_rows(values_only=True)]
+    header = rows.index(tuple(str(h) for h in selectors.RESULT_HEADERS))
+    ranked = rows[header + 1:]
+    assert [(r[0], r[1], r[2], r[5], r[7], r[8]) for r in ranked] == [
+        (1, "甲", "村一", 20, 2, "Qualified"), (2, "乙", "村二", 10, 1, "Qualified"),
+        (3, "丙", "村一", 0, 0, str(Outcome.NOT_PLACED.label))]
+    audit = AuditLog.objects.filter(event_id=AuditEvent.EXPORT_LIST.id).latest("id")
+    assert audit.new_values == {"list": "contests.round.results", "count": 3}
+
+
+def test_results_are_the_organisers_only(contest: Any, login: Any, make_user: Any) -> None:
+    a, _b, _c = _played(contest)
+    args = [contest.competition.pk, contest.heats.pk]
+    assert login(a).get(reverse("contests:round_export", args=args)).status_code == 403
+    assert login(a).get(reverse("contest-results", args=[contest.heats.pk])).status_code == 403
+    other = login(make_user("secretary", contest.district.town_b))
+    assert other.get(reverse("contests:round_export", args=args)).status_code == 404
+    assert other.get(reverse("contest-results", args=[contest.heats.pk])).status_code == 404
+    assert not AuditLog.objects.filter(event_id=AuditEvent.EXPORT_LIST.id).exists()
+
+
+def test_api_results_page_through_the_ranking(contest: Any, login: Any) -> None:
+    _played(contest)
+    client = login(contest.organiser)
+    url = reverse("contest-results", args=[contest.heats.pk])
+    first = client.get(url, {"limit": 2}).json()
+    assert first["count"] == 3 and [r["name"] for r in first["rows"]] == ["甲", "乙"]
+    assert first["rows"][0] == {"rank": 1, "name": "甲", "unit": "村一", "team": first["rows"][0]["team"], "heat": "",
+                                "score": "20.00", "seconds_used": first["rows"][0]["seconds_used"], "answered": 2,
+                                "outcome": "Qualified", "qualified": True}
+    rest = client.get(url, {"offset": 2, "limit": 2}).json()
+    assert [(r["rank"], r["name"], r["qualified"]) for r in rest["rows"]] == [(3, "丙", False)]
+    bad = client.get(url, {"offset": "x"})
+    assert bad.status_code == 400 and "whole numbers" in str(bad.json())
