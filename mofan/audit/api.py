@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -18,6 +17,7 @@ from mofan.accounts.roles import Action
 from mofan.audit import selectors, services
 from mofan.audit.models import AuditLog
 from mofan.audit.views import LogFilterForm, export_response
+from mofan.core.api import valid_form
 
 FILTER_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATETIME, description="From this time (inclusive)"),
@@ -57,8 +57,7 @@ class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def _filters(self) -> selectors.LogFilters:
         form = LogFilterForm(self.request.query_params)
-        if not form.is_valid():
-            raise ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
+        valid_form(form)
         return form.filters()
 
     def get_queryset(self) -> QuerySet[AuditLog]:

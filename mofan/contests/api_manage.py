@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -24,20 +23,7 @@ from mofan.accounts.roles import Action
 from mofan.contests import selectors, services
 from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm, RoundForm
 from mofan.contests.models import Competition, Entry, Round, RoundQuestion
-
-
-def _data(request: Request) -> Any:
-    """The request's body as a mapping (JSON object or form fields)."""
-    data: Any = request.data
-    if not hasattr(data, "get"):
-        raise ValidationError({"detail": [_("Send the fields as an object.")]})
-    return data
-
-
-def _valid(form: forms.Form) -> dict[str, Any]:
-    if not form.is_valid():
-        raise ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
-    return form.cleaned_data
+from mofan.core.api import request_object, valid_form
 
 
 def _managed(request: Request, pk: int) -> Competition:
@@ -89,7 +75,7 @@ class CompetitionListView(APIView):
     def post(self, request: Request) -> Response:
         if not has_action(request.user, Action.CONTEST_MANAGE):
             raise PermissionDenied
-        data = _valid(CompetitionForm(_data(request), actor=request.user))
+        data = valid_form(CompetitionForm(request_object(request), actor=request.user))
         competition = services.competition_create(actor=request.user, unit=data["unit"], name=data["name"],
                                                   kind=data["kind"], team_best_k=data["team_best_k"])
         return Response(_competition_data(competition, rounds=True), status=status.HTTP_201_CREATED)
@@ -105,7 +91,7 @@ class RoundCreateView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         competition = _managed(request, pk)
-        rnd = services.round_create(actor=request.user, competition=competition, **_valid(RoundForm(_data(request))))
+        rnd = services.round_create(actor=request.user, competition=competition, **valid_form(RoundForm(request_object(request))))
         return Response(_round_data(rnd, 0), status=status.HTTP_201_CREATED)
 
 
@@ -113,7 +99,7 @@ class HeatCreateView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         rnd = _managed_round(request, pk)
-        heat = services.heat_create(actor=request.user, round=rnd, **_valid(HeatForm(_data(request))))
+        heat = services.heat_create(actor=request.user, round=rnd, **valid_form(HeatForm(request_object(request))))
         return Response({"id": heat.pk, "name": heat.name, "starts_at": heat.starts_at.isoformat(),
                          "ends_at": heat.ends_at.isoformat()}, status=status.HTTP_201_CREATED)
 
@@ -124,7 +110,7 @@ class DrawView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         rnd = _managed_round(request, pk)
-        data = _valid(DrawForm(_data(request), competition=rnd.competition))
+        data = valid_form(DrawForm(request_object(request), competition=rnd.competition))
         rows = services.round_draw_questions(actor=request.user, round=rnd, bank_ids=[data["bank"].pk],
                                              points=data["points"])
         return Response({"questions": [{"id": rq.pk, "order": rq.order, "points": str(rq.points)} for rq in rows]},
@@ -137,12 +123,12 @@ class EnrolView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         rnd = _managed_round(request, pk)
-        body = _data(request)
+        body = request_object(request)
         payload: Any = body.copy() if hasattr(body, "copy") else dict(body)
         usernames = body.get("usernames")
         if isinstance(usernames, list):
             payload["usernames"] = "\n".join(str(name) for name in usernames)
-        data = _valid(EnrolForm(payload, round=rnd))
+        data = valid_form(EnrolForm(payload, round=rnd))
         result = services.enrol(actor=request.user, round=rnd, units=list(data["units"]), users=data["usernames"],
                                 heat=data["heat"], team=data["team"])
         return Response({"added": result.added, "already": result.already}, status=status.HTTP_201_CREATED)
@@ -175,7 +161,7 @@ class LiveOpenView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         rnd = _managed_round(request, pk)
         try:
-            question_id = int(_data(request).get("question"))
+            question_id = int(request_object(request).get("question"))
         except (TypeError, ValueError):
             question_id = 0
         rq = RoundQuestion.objects.filter(round=rnd, pk=question_id).first()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -21,6 +23,21 @@ def validation_detail(exc: DjangoValidationError) -> Any:
     if hasattr(exc, "error_dict"):
         return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
     return {"detail": [str(m) for m in exc.messages]}
+
+
+def request_object(request: Request) -> Any:
+    """The request's body as a mapping (a JSON object or form fields); anything else is a 400."""
+    data: Any = request.data
+    if not hasattr(data, "get"):
+        raise exceptions.ValidationError({"detail": [_("Send the fields as an object.")]})
+    return data
+
+
+def valid_form(form: forms.Form) -> dict[str, Any]:
+    """The cleaned data of a form that shapes an API request, or a 400 with the form's messages by field."""
+    if not form.is_valid():
+        raise exceptions.ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
+    return form.cleaned_data
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mofan.exams import api
+from mofan.exams import api, api_manage
 
 urlpatterns = [
     path("exams/papers/", api.PaperListView.as_view(), name="exams-api-papers"),
@@ -11,4 +11,17 @@ urlpatterns = [
     path("exams/attempts/<int:pk>/answers/", api.AnswerView.as_view(), name="exams-api-answer"),
     path("exams/attempts/<int:pk>/submit/", api.SubmitView.as_view(), name="exams-api-submit"),
     path("exams/attempts/<int:pk>/result/", api.ResultView.as_view(), name="exams-api-result"),
+    path("exams/manage/papers/", api_manage.PaperListView.as_view(), name="exams-api-manage-papers"),
+    path("exams/manage/papers/<int:pk>/", api_manage.PaperView.as_view(), name="exams-api-manage-paper"),
+    path("exams/manage/papers/<int:pk>/publish/", api_manage.PaperStepView.as_view(action="publish"),
+         name="exams-api-manage-publish"),
+    path("exams/manage/papers/<int:pk>/close/", api_manage.PaperStepView.as_view(action="close"),
+         name="exams-api-manage-close"),
+    path("exams/manage/papers/<int:pk>/results/", api_manage.ResultsView.as_view(), name="exams-api-manage-results"),
+    path("exams/manage/papers/<int:pk>/analysis/", api_manage.AnalysisView.as_view(),
+         name="exams-api-manage-analysis"),
+    path("exams/manage/papers/<int:pk>/unfinished/", api_manage.UnfinishedView.as_view(),
+         name="exams-api-manage-unfinished"),
+    path("exams/manage/marking/", api_manage.MarkingQueueView.as_view(), name="exams-api-manage-marking"),
+    path("exams/manage/marking/<int:pk>/", api_manage.MarkView.as_view(), name="exams-api-manage-mark"),
 ]

@@ -32,24 +32,40 @@ def usable_banks(actor: Any) -> QuerySet[QuestionBank]:
                                         is_active=True).order_by("unit_path", "name"))
 
 
-class PaperForm(forms.Form):
+class PaperSettingsForm(forms.Form):
+    """A paper's settings, without its questions: the API takes the questions as lists (``exams.api_manage``)."""
+
     title = forms.CharField(label=_("Title"), max_length=200)
     unit = forms.ModelChoiceField(label=_("Organising unit"), queryset=Unit.objects.none())
     opens_at = forms.DateTimeField(label=_("Opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     closes_at = forms.DateTimeField(label=_("Closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     time_limit_minutes = forms.IntegerField(label=_("Time limit (minutes)"), min_value=1, required=False)
     attempts_allowed = forms.IntegerField(label=_("Attempts allowed"), min_value=1, max_value=20, initial=1)
-    grading = forms.ChoiceField(label=_("Which attempt counts"), choices=Grading.choices)
+    grading = forms.ChoiceField(label=_("Which attempt counts"), choices=Grading.choices, initial=Grading.HIGHEST)
     pass_score = forms.DecimalField(label=_("Pass score"), min_value=Decimal(0), initial=60)
     feedback = forms.ChoiceField(label=_("Feedback"), choices=Feedback.choices, initial=Feedback.AFTER_CLOSE)
     shuffle_questions = forms.BooleanField(label=_("Shuffle questions"), required=False, initial=True)
     shuffle_options = forms.BooleanField(label=_("Shuffle options"), required=False, initial=True)
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = organiser_units(actor)  # type: ignore[attr-defined]
+
+    def paper_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {key: data[key] for key in ("title", "opens_at", "closes_at", "time_limit_minutes",
+                                            "attempts_allowed", "grading", "pass_score", "feedback",
+                                            "shuffle_questions", "shuffle_options")}
+
+
+class PaperForm(PaperSettingsForm):
+    """The page's paper form: the settings, fixed questions ticked from one bank, draw rules on it."""
+
     item_points = forms.DecimalField(label=_("Points per fixed question"), min_value=Decimal(0), initial=2)
 
     def __init__(self, *args: Any, actor: Any, bank: QuestionBank | None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, actor=actor, **kwargs)
         self.bank = bank
-        self.fields["unit"].queryset = organiser_units(actor)  # type: ignore[attr-defined]
         questions = Question.objects.filter(bank=bank, is_active=True).order_by("pk") if bank else Question.objects.none()
         self.questions = list(questions[:MAX_FIXED_SHOWN])
         self.fields["questions"] = forms.MultipleChoiceField(
@@ -71,12 +87,6 @@ class PaperForm(forms.Form):
     def draw_rows(self) -> list[list[forms.BoundField]]:
         return [[self[f"draw_{n}_{part}"] for part in ("tag", "difficulty", "qtype", "count", "points")]
                 for n in range(DRAW_ROWS)]
-
-    def paper_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {key: data[key] for key in ("title", "opens_at", "closes_at", "time_limit_minutes",
-                                            "attempts_allowed", "grading", "pass_score", "feedback",
-                                            "shuffle_questions", "shuffle_options")}
 
     def fixed_items(self) -> list[FixedItem]:
         chosen = {int(pk) for pk in self.cleaned_data.get("questions") or []}
