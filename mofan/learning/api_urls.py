@@ -5,7 +5,7 @@ from typing import Any
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mofan.learning import api
+from mofan.learning import api, api_manage
 
 router = SimpleRouter()
 router.register("learning/materials", api.MaterialViewSet, basename="learning-material")
@@ -16,4 +16,12 @@ urlpatterns: list[Any] = [
     path("learning/daily/<int:pk>/answer/", api.IssueAnswerView.as_view(), name="learning-issue-answer"),
     path("learning/points/me/", api.MyPointsView.as_view(), name="learning-my-points"),
     path("learning/boards/", api.BoardView.as_view(), name="learning-boards"),
+    path("learning/manage/<str:what>/", api_manage.CreateView.as_view(), name="learning-manage-create"),
+    path("learning/plans/<int:pk>/sessions/", api_manage.SessionView.as_view(), name="learning-plan-sessions"),
+    path("learning/plans/<int:pk>/progress/", api_manage.PlanProgressView.as_view(), name="learning-plan-progress"),
+    path("learning/daily/<int:pk>/progress/", api_manage.IssueProgressView.as_view(),
+         name="learning-issue-progress"),
+    path("learning/talent/<int:pk>/rounds/", api_manage.TalentRoundView.as_view(), name="learning-talent-rounds"),
+    path("learning/talent/<int:pk>/selections/", api_manage.TalentSelectView.as_view(),
+         name="learning-talent-selections"),
 ]

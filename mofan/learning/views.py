@@ -24,7 +24,8 @@ from mofan.core.figures import FigureScope
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
 from mofan.learning import forms, points, selectors, services
-from mofan.learning.models import DailyIssue, Topic
+from mofan.learning.manage import CREATE
+from mofan.learning.models import DailyIssue
 from mofan.org.forms import apply_service_errors
 from mofan.org.models import Unit
 
@@ -356,53 +357,14 @@ def _saved(request: HttpRequest, form: Any, call: Callable[[], Any]) -> bool:
     return True
 
 
-def _create_material(actor: Any, data: dict[str, Any]) -> Any:
-    unit = data["unit"]
-    topic = Topic.objects.filter(unit=unit, name=data["topic"].strip()).first() or services.topic_create(
-        actor=actor, unit=unit, name=data["topic"])
-    return services.material_create(actor=actor, topic=topic, title=data["title"], kind=data["kind"],
-                                    body=data["body"], upload=data["file"], url=data["url"], minutes=data["minutes"])
-
-
-def _create_issue(actor: Any, data: dict[str, Any]) -> Any:
-    return services.daily_issue_publish(actor=actor, unit=data["unit"], published_on=data["published_on"],
-                                        title=data["title"], material_text=data["material_text"],
-                                        questions=list(data["questions"]))
-
-
-def _create_plan(actor: Any, data: dict[str, Any]) -> Any:
-    return services.plan_create(actor=actor, unit=data["unit"], title=data["title"], starts_on=data["starts_on"],
-                                ends_on=data["ends_on"], units=list(data["units"]),
-                                materials=list(data["materials"]), note_min_length=data["note_min_length"])
-
-
-def _create_book(actor: Any, data: dict[str, Any]) -> Any:
-    return services.book_create(actor=actor, unit=data["unit"], title=data["title"], author=data["author"],
-                                isbn=data["isbn"], copies=data["copies"])
-
-
-def _create_programme(actor: Any, data: dict[str, Any]) -> Any:
-    return services.programme_create(actor=actor, unit=data["unit"], name=data["name"],
-                                     description=data["description"])
-
-
-_CREATE: dict[str, tuple[type[forms.UnitScopedForm], Any, Any, str]] = {
-    "material": (forms.MaterialForm, _create_material, _("New study material"), "learning:material_detail"),
-    "issue": (forms.IssueForm, _create_issue, _("New daily study issue"), "learning:issue_detail"),
-    "plan": (forms.PlanForm, _create_plan, _("New study plan"), "learning:plan_detail"),
-    "book": (forms.BookForm, _create_book, _("New book"), "learning:reading_room"),
-    "programme": (forms.ProgrammeForm, _create_programme, _("New talent programme"), "learning:talent"),
-}
-
-
 @login_required
 def manage_create(request: HttpRequest, what: str) -> HttpResponse:
     """One page per thing a secretary creates; the service decides and its messages land on the form."""
-    if what not in _CREATE:
+    if what not in CREATE:
         raise Http404
     if not has_action(request.user, Action.LEARNING_MANAGE):
         raise PermissionDenied(_("You do not have permission to do this here."))
-    form_class, create, title, target = _CREATE[what]
+    form_class, create, title, target = CREATE[what]
     form = form_class(request.POST or None, request.FILES or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         created: list[Any] = []

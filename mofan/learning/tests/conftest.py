@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from mofan.accounts.roles import Role
 from mofan.conftest import District
-from mofan.learning import points
+from mofan.learning import points, services
 from mofan.questions.services import bank_create, question_create
 
 
@@ -51,3 +52,24 @@ def study(district: District, make_user: Any, make_learner: Any) -> Study:
 def rules(db: Any) -> Any:
     return points.ruleset_create(actor=None, version=1, effective_from=dt.date(2020, 1, 1),
                                  daily_cap=points.DEFAULT_DAILY_CAP, rules=points.DEFAULT_RULES)
+
+
+@pytest.fixture
+def world(study: Any, rules: Any) -> Any:
+    """``study`` with a material, a plan of the organ for its branch, a 天天学 issue, a book and a talent
+    programme with 张三 selected."""
+    topic = services.topic_create(actor=study.secretary, unit=study.organ, name="专题")
+    study.material = services.material_create(actor=study.secretary, topic=topic, title="学习纲要", kind="text",
+                                              body="正文内容")
+    study.plan = services.plan_create(actor=study.secretary, unit=study.organ, title="主题教育计划",
+                                      starts_on=timezone.localdate(), ends_on=timezone.localdate(),
+                                      units=[study.branch], materials=[study.material], note_min_length=10)
+    study.issue = services.daily_issue_publish(actor=study.secretary, unit=study.organ,
+                                               published_on=timezone.localdate(), title="今日学习",
+                                               material_text="今日材料", questions=study.questions)
+    study.book = services.book_create(actor=study.secretary, unit=study.organ, title="红岩", isbn="9787010041155")
+    programme = services.programme_create(actor=study.secretary, unit=study.organ, name="岗位能手")
+    selection_round = services.round_create(actor=study.secretary, programme=programme, name="第一批",
+                                            held_on=timezone.localdate())
+    services.selection_add(actor=study.secretary, selection_round=selection_round, person=study.alice.person)
+    return study

@@ -17,25 +17,6 @@ from mofan.learning.models import DailyAnswer, Loan, ReadingRecord
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(study: Any, rules: Any) -> Any:
-    topic = services.topic_create(actor=study.secretary, unit=study.organ, name="专题")
-    study.material = services.material_create(actor=study.secretary, topic=topic, title="学习纲要", kind="text",
-                                              body="正文内容")
-    study.plan = services.plan_create(actor=study.secretary, unit=study.organ, title="主题教育计划",
-                                      starts_on=timezone.localdate(), ends_on=timezone.localdate(),
-                                      units=[study.branch], materials=[study.material], note_min_length=10)
-    study.issue = services.daily_issue_publish(actor=study.secretary, unit=study.organ,
-                                               published_on=timezone.localdate(), title="今日学习",
-                                               material_text="今日材料", questions=study.questions)
-    study.book = services.book_create(actor=study.secretary, unit=study.organ, title="红岩", isbn="9787010041155")
-    programme = services.programme_create(actor=study.secretary, unit=study.organ, name="岗位能手")
-    selection_round = services.round_create(actor=study.secretary, programme=programme, name="第一批",
-                                            held_on=timezone.localdate())
-    services.selection_add(actor=study.secretary, selection_round=selection_round, person=study.alice.person)
-    return study
-
-
 def test_pages_render_in_chinese(world: Any, login: Any, settings: Any) -> None:
     settings.LANGUAGE_CODE = "zh-hans"
     client = login(world.secretary)

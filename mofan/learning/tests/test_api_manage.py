@@ -1,0 +1,108 @@
+"""The secretary's API: creating through the pages' forms, sessions, progress per branch with who has not
+finished, talent rounds and selections — with the pages' refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from mofan.audit.events import AuditEvent
+from mofan.audit.models import AuditLog
+from mofan.learning import services
+from mofan.learning.models import (
+    Book,
+    DailyIssue,
+    Material,
+    Selection,
+    SelectionRound,
+    StudyPlan,
+    StudySession,
+)
+
+pytestmark = pytest.mark.django_db
+
+JSON = "application/json"
+
+
+def _create(client: Any, what: str, data: dict[str, Any]) -> Any:
+    return client.post(reverse("learning-manage-create", args=[what]), data, content_type=JSON)
+
+
+def test_secretary_creates_each_kind_through_the_api(world: Any, login: Any) -> None:
+    client = login(world.secretary)
+    material = _create(client, "material", {"unit": world.organ.pk, "topic": "新专题", "title": "新资料",
+                                            "kind": "text", "body": "正文"})
+    assert material.status_code == 201, material.json()
+    assert Material.objects.get(pk=material.json()["id"]).topic.name == "新专题"
+    issue = _create(client, "issue", {"unit": world.organ.pk, "published_on": "2026-03-01", "title": "第二期",
+                                      "material_text": "材料", "questions": [q.pk for q in world.questions]})
+    assert issue.status_code == 201 and DailyIssue.objects.get(pk=issue.json()["id"]).number == 2
+    plan = _create(client, "plan", {"unit": world.organ.pk, "title": "新计划", "starts_on": "2026-03-01",
+                                    "ends_on": "2026-04-01", "units": [world.branch.pk], "materials": [],
+                                    "note_min_length": 0})
+    assert plan.status_code == 201 and StudyPlan.objects.filter(title="新计划").exists()
+    book = _create(client, "book", {"unit": world.organ.pk, "title": "书", "isbn": "9787020002207", "copies": 2})
+    assert book.status_code == 201 and Book.objects.count() == 2
+    programme = _create(client, "programme", {"unit": world.organ.pk, "name": "头雁人才"})
+    assert programme.status_code == 201
+    pk = programme.json()["id"]
+    rnd = client.post(reverse("learning-talent-rounds", args=[pk]), {"name": "2026年", "held_on": "2026-05-01"},
+                      content_type=JSON)
+    assert rnd.status_code == 201
+    selected = client.post(reverse("learning-talent-selections", args=[pk]), {
+        "selection_round": rnd.json()["id"], "person": world.bob.person_id, "reason": "骨干"}, content_type=JSON)
+    assert selected.status_code == 201
+    assert Selection.objects.get(round_id=rnd.json()["id"]).person == world.bob.person
+    session = client.post(reverse("learning-plan-sessions", args=[world.plan.pk]), {
+        "kind": "seminar", "held_on": "2026-03-02", "attendees": [world.alice.person_id]}, content_type=JSON)
+    assert session.status_code == 201 and StudySession.objects.get().attendees.get() == world.alice.person
+
+
+def test_bad_input_is_refused_and_writes_nothing(world: Any, login: Any) -> None:
+    client = login(world.secretary)
+    before = (Material.objects.count(), DailyIssue.objects.count(), Book.objects.count(), StudyPlan.objects.count(),
+              SelectionRound.objects.count())
+    few = _create(client, "issue", {"unit": world.organ.pk, "published_on": "2026-03-01", "title": "t",
+                                    "material_text": "m", "questions": [world.questions[0].pk]})
+    assert few.status_code == 400 and "Choose 2 to 5 different questions." in str(few.json())
+    isbn = _create(client, "book", {"unit": world.organ.pk, "title": "书", "isbn": "9787010041154", "copies": 1})
+    assert isbn.status_code == 400 and "not a valid ISBN-13" in str(isbn.json())
+    backwards = _create(client, "plan", {"unit": world.organ.pk, "title": "倒计划", "starts_on": "2026-04-01",
+                                         "ends_on": "2026-03-01", "units": [world.branch.pk], "note_min_length": 0})
+    assert backwards.status_code == 400
+    assert _create(client, "nonsense", {}).status_code == 404
+    programme = services.programme_create(actor=world.secretary, unit=world.organ, name="岗位能手二")
+    no_date = client.post(reverse("learning-talent-rounds", args=[programme.pk]), {"name": "x"}, content_type=JSON)
+    assert no_date.status_code == 400 and "held_on" in no_date.json()
+    assert (Material.objects.count(), DailyIssue.objects.count(), Book.objects.count(), StudyPlan.objects.count(),
+            SelectionRound.objects.count()) == before
+
+
+def test_progress_shows_branches_and_who_has_not_finished(world: Any, login: Any) -> None:
+    services.daily_issue_answer(actor=world.alice, issue=world.issue,
+                                responses={str(q.pk): q.answers[0] for q in world.questions})
+    client = login(world.secretary)
+    issue = client.get(reverse("learning-issue-progress", args=[world.issue.pk])).json()
+    assert issue["complete"] == 1 and {u["name"] for u in issue["unfinished"]} == {"李四", "王五"}
+    assert {(b["name"], b["members"], b["complete"]) for b in issue["branches"]} >= {("综治科", 2, 1)}
+    plan = client.get(reverse("learning-plan-progress", args=[world.plan.pk])).json()
+    assert {u["name"] for u in plan["unfinished"]} == {"张三", "李四"}
+    assert set(AuditLog.objects.filter(event_id=AuditEvent.EXPORT_LIST.id).values_list("note", flat=True)) == {
+        "learning.issue.unfinished", "learning.plan.unfinished"}
+
+
+def test_secretaries_only_and_within_their_scope(world: Any, login: Any) -> None:
+    learner = login(world.alice)
+    assert _create(learner, "book", {"unit": world.organ.pk, "title": "书", "isbn": "9787010041155"}).status_code == 403
+    assert learner.get(reverse("learning-plan-progress", args=[world.plan.pk])).status_code == 403
+    assert learner.post(reverse("learning-plan-sessions", args=[world.plan.pk]),
+                        {"kind": "seminar", "held_on": "2026-03-02"}, content_type=JSON).status_code == 403
+    other = login(world.other_secretary)
+    assert other.get(reverse("learning-plan-progress", args=[world.plan.pk])).status_code == 404
+    assert other.post(reverse("learning-plan-sessions", args=[world.plan.pk]),
+                      {"kind": "seminar", "held_on": "2026-03-02"}, content_type=JSON).status_code == 404
+    foreign = _create(other, "book", {"unit": world.organ.pk, "title": "书", "isbn": "9787010041155", "copies": 1})
+    assert foreign.status_code == 400 and "unit" in foreign.json()
+    assert Book.objects.count() == 1 and not StudySession.objects.exists()
