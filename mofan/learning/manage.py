@@ -7,18 +7,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from mofan.accounts.permissions import ensure_can
+from mofan.accounts.roles import Action
 from mofan.learning import forms, services
 from mofan.learning.models import Topic
 
 
 def _create_material(actor: Any, data: dict[str, Any]) -> Any:
+    """The material under its topic, the topic made when the unit has none of that name — both or neither: a
+    refused material leaves no new topic behind. (Permission is checked first, so a refusal's audit row stays.)"""
     unit = data["unit"]
-    topic = Topic.objects.filter(unit=unit, name=data["topic"].strip()).first() or services.topic_create(
-        actor=actor, unit=unit, name=data["topic"])
-    return services.material_create(actor=actor, topic=topic, title=data["title"], kind=data["kind"],
-                                    body=data["body"], upload=data["file"], url=data["url"], minutes=data["minutes"])
+    ensure_can(actor, Action.LEARNING_MANAGE, unit)
+    with transaction.atomic():
+        topic = Topic.objects.filter(unit=unit, name=data["topic"].strip()).first() or services.topic_create(
+            actor=actor, unit=unit, name=data["topic"])
+        return services.material_create(actor=actor, topic=topic, title=data["title"], kind=data["kind"],
+                                        body=data["body"], upload=data["file"], url=data["url"],
+                                        minutes=data["minutes"])
 
 
 def _create_issue(actor: Any, data: dict[str, Any]) -> Any:

@@ -19,6 +19,7 @@ from mofan.learning.models import (
     SelectionRound,
     StudyPlan,
     StudySession,
+    Topic,
 )
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,10 @@ def test_bad_input_is_refused_and_writes_nothing(world: Any, login: Any) -> None
                                          "ends_on": "2026-03-01", "units": [world.branch.pk], "note_min_length": 0})
     assert backwards.status_code == 400
     assert _create(client, "nonsense", {}).status_code == 404
+    empty = _create(client, "material", {"unit": world.organ.pk, "topic": "一个新专题", "title": "空资料",
+                                         "kind": "text", "body": ""})
+    assert empty.status_code == 400 and "Write the text" in str(empty.json())
+    assert not Topic.objects.filter(name="一个新专题").exists()  # the topic went with the refused material
     programme = services.programme_create(actor=world.secretary, unit=world.organ, name="岗位能手二")
     no_date = client.post(reverse("learning-talent-rounds", args=[programme.pk]), {"name": "x"}, content_type=JSON)
     assert no_date.status_code == 400 and "held_on" in no_date.json()
