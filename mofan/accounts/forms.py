@@ -111,3 +111,27 @@ class GrantForm(forms.Form):
 
 class PasswordResetForm(_NewPasswordMixin):
     """A temporary password set by the security administrator."""
+
+
+class AccountsField(forms.Field):
+    """Accounts named by user name: one a line in a text box, or a list in a JSON request. Cleans to the users
+    (with their person and unit), in the order given, without repeats; unknown names are an error naming them."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, ""):
+            return []
+        names = value if isinstance(value, list | tuple) else str(value).splitlines()
+        return list(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
+
+    def clean(self, value: Any) -> list[Any]:
+        from mofan.accounts.models import User
+
+        names: list[str] = super().clean(value)
+        users = {u.username: u for u in User.objects.filter(username__in=names).select_related("person__unit")}
+        missing = [name for name in names if name not in users]
+        if missing:
+            raise forms.ValidationError(_("No such account: %(names)s") % {"names": ", ".join(missing)})
+        return [users[name] for name in names]
+

@@ -123,12 +123,7 @@ class EnrolView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         rnd = _managed_round(request, pk)
-        body = request_object(request)
-        payload: Any = body.copy() if hasattr(body, "copy") else dict(body)
-        usernames = body.get("usernames")
-        if isinstance(usernames, list):
-            payload["usernames"] = "\n".join(str(name) for name in usernames)
-        data = valid_form(EnrolForm(payload, round=rnd))
+        data = valid_form(EnrolForm(request_object(request), round=rnd))
         result = services.enrol(actor=request.user, round=rnd, units=list(data["units"]), users=data["usernames"],
                                 heat=data["heat"], team=data["team"])
         return Response({"added": result.added, "already": result.already}, status=status.HTTP_201_CREATED)

@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from mofan.accounts.models import User
+from mofan.accounts.forms import AccountsField
 from mofan.accounts.permissions import scope_filter
 from mofan.accounts.roles import Action
 from mofan.contests.models import Competition, CompetitionKind, Heat, Round, RoundKind
@@ -84,8 +84,7 @@ class DrawForm(forms.Form):
 class EnrolForm(forms.Form):
     units = UnitsField(label=_("All learners of these units"), queryset=Unit.objects.none(), required=False,
                        widget=forms.SelectMultiple(attrs={"size": 8}))
-    usernames = forms.CharField(label=_("Named learners (user names, one a line)"), required=False,
-                                widget=forms.Textarea(attrs={"rows": 3}))
+    usernames = AccountsField(label=_("Named learners (user names, one a line)"), required=False)
     heat = forms.ModelChoiceField(label=_("Heat"), queryset=Heat.objects.none(), required=False)
     team = forms.CharField(label=_("Team"), max_length=100, required=False,
                            help_text=_("Empty: each contestant counts for their branch."))
@@ -100,11 +99,3 @@ class EnrolForm(forms.Form):
                                                        "party_committee", "party_general_branch",
                                                        "party_branch"]).order_by("path")
         heat.queryset = Heat.objects.filter(round=round)
-
-    def clean_usernames(self) -> list[User]:
-        names = [n.strip() for n in self.cleaned_data.get("usernames", "").splitlines() if n.strip()]
-        users = {u.username: u for u in User.objects.filter(username__in=names).select_related("person__unit")}
-        missing = [n for n in names if n not in users]
-        if missing:
-            raise forms.ValidationError(_("No such account: %(names)s") % {"names": ", ".join(missing)})
-        return [users[n] for n in dict.fromkeys(names)]

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from mofan.accounts.forms import AccountsField
 from mofan.accounts.permissions import scope_filter, scope_paths
 from mofan.accounts.roles import Action
 from mofan.learning.models import (
@@ -83,7 +84,9 @@ class PlanForm(UnitScopedForm):
     starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
     units = forms.ModelMultipleChoiceField(label=_("Assigned units (their members)"), queryset=Unit.objects.none(),
-                                           widget=forms.CheckboxSelectMultiple)
+                                           widget=forms.CheckboxSelectMultiple, required=False)
+    people = AccountsField(label=_("Named learners (user names, one a line)"), required=False,
+                           help_text=_("Units, people, or both."))
     materials = forms.ModelMultipleChoiceField(label=_("Materials"), queryset=Material.objects.none(),
                                                widget=forms.CheckboxSelectMultiple, required=False)
     note_min_length = forms.IntegerField(label=_("Minimum length of the study note (0: none)"), min_value=0,
@@ -94,6 +97,15 @@ class PlanForm(UnitScopedForm):
         self.fields["units"].queryset = managed_units(actor)  # type: ignore[attr-defined]
         self.fields["materials"].queryset = _capped(  # type: ignore[attr-defined]
             Material.objects.filter(_related_q(actor, "unit_path")), "-id")
+
+    def clean_people(self) -> list[Person]:
+        """The persons of the named accounts (the service checks they are under the organising unit)."""
+        users = self.cleaned_data.get("people") or []
+        without = [u.username for u in users if u.person is None]
+        if without:
+            raise forms.ValidationError(_("These accounts belong to no person: %(names)s")
+                                        % {"names": ", ".join(without)})
+        return [u.person for u in users]
 
 
 class BookForm(UnitScopedForm):

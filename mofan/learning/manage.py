@@ -37,7 +37,7 @@ def _create_issue(actor: Any, data: dict[str, Any]) -> Any:
 
 def _create_plan(actor: Any, data: dict[str, Any]) -> Any:
     return services.plan_create(actor=actor, unit=data["unit"], title=data["title"], starts_on=data["starts_on"],
-                                ends_on=data["ends_on"], units=list(data["units"]),
+                                ends_on=data["ends_on"], units=list(data["units"]), people=data["people"],
                                 materials=list(data["materials"]), note_min_length=data["note_min_length"])
 
 

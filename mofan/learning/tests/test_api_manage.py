@@ -61,6 +61,26 @@ def test_secretary_creates_each_kind_through_the_api(world: Any, login: Any) -> 
     assert session.status_code == 201 and StudySession.objects.get().attendees.get() == world.alice.person
 
 
+def test_a_plan_is_assigned_to_named_people(world: Any, login: Any) -> None:
+    client = login(world.secretary)
+    plan = {"unit": world.organ.pk, "title": "青年理论学习", "starts_on": "2026-03-01", "ends_on": "2026-04-01",
+            "note_min_length": 0}
+    created = _create(client, "plan", {**plan, "people": ["carol", "alice"]})
+    assert created.status_code == 201, created.json()
+    assigned = StudyPlan.objects.get(pk=created.json()["id"]).assigned_people.all()
+    assert {p.name for p in assigned} == {"王五", "张三"}
+    page = client.post("/learning/manage/plan/new/", {**plan, "title": "页面计划", "people": "bob\n"})
+    assert page.status_code == 302
+    assert [p.name for p in StudyPlan.objects.get(title="页面计划").assigned_people.all()] == ["李四"]
+    unknown = _create(client, "plan", {**plan, "title": "x", "people": ["nobody"]})
+    assert unknown.status_code == 400 and "nobody" in str(unknown.json())
+    outside = _create(client, "plan", {**plan, "title": "y", "people": ["dave"]})
+    assert outside.status_code == 400 and "within the organising unit" in str(outside.json())
+    nobody = _create(client, "plan", {**plan, "title": "z"})
+    assert nobody.status_code == 400 and "at least one unit or person" in str(nobody.json())
+    assert StudyPlan.objects.count() == 3
+
+
 def test_bad_input_is_refused_and_writes_nothing(world: Any, login: Any) -> None:
     client = login(world.secretary)
     before = (Material.objects.count(), DailyIssue.objects.count(), Book.objects.count(), StudyPlan.objects.count(),
