@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from mofan.accounts.permissions import has_action
 from mofan.accounts.roles import Action
 from mofan.contests import selectors, services
-from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm, RoundForm
+from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm, HeatScheduleForm, RoundForm
 from mofan.contests.models import Competition, Entry, Round, RoundQuestion
 from mofan.core.api import request_object, valid_form
 
@@ -102,6 +102,21 @@ class HeatCreateView(APIView):
         heat = services.heat_create(actor=request.user, round=rnd, **valid_form(HeatForm(request_object(request))))
         return Response({"id": heat.pk, "name": heat.name, "starts_at": heat.starts_at.isoformat(),
                          "ends_at": heat.ends_at.isoformat()}, status=status.HTTP_201_CREATED)
+
+
+class HeatScheduleView(APIView):
+    """分场次: ``count`` heats of ``minutes`` from ``starts_at`` (``gap_minutes`` apart); with ``assign`` (default
+    true) the contestants without a heat are spread over them."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        rnd = _managed_round(request, pk)
+        body = request_object(request)
+        form = HeatScheduleForm({**{k: f.initial for k, f in HeatScheduleForm.base_fields.items()}, **body})
+        result = services.heats_schedule(actor=request.user, round=rnd, **valid_form(form))
+        return Response({"heats": [{"id": h.pk, "name": h.name, "starts_at": h.starts_at.isoformat(),
+                                    "ends_at": h.ends_at.isoformat()} for h in result.heats],
+                         "assigned": result.assigned}, status=status.HTTP_201_CREATED)
 
 
 class DrawView(APIView):

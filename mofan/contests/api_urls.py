@@ -10,6 +10,7 @@ urlpatterns = [
     path("contests/competitions/<int:pk>/", manage.CompetitionView.as_view(), name="contest-competition"),
     path("contests/competitions/<int:pk>/rounds/", manage.RoundCreateView.as_view(), name="contest-rounds"),
     path("contests/rounds/<int:pk>/heats/", manage.HeatCreateView.as_view(), name="contest-heats"),
+    path("contests/rounds/<int:pk>/heats/schedule/", manage.HeatScheduleView.as_view(), name="contest-heats-schedule"),
     path("contests/rounds/<int:pk>/draw/", manage.DrawView.as_view(), name="contest-draw"),
     path("contests/rounds/<int:pk>/enrol/", manage.EnrolView.as_view(), name="contest-enrol"),
     path("contests/rounds/<int:pk>/open/", manage.RoundStateView.as_view(action="open"), name="contest-open"),

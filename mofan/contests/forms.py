@@ -66,6 +66,15 @@ class HeatForm(forms.Form):
     ends_at = forms.DateTimeField(label=_("Ends at"), widget=DATETIME)
 
 
+class HeatScheduleForm(forms.Form):
+    count = forms.IntegerField(label=_("Heats"), min_value=1, max_value=50, initial=4)
+    starts_at = forms.DateTimeField(label=_("First starts at"), widget=DATETIME)
+    minutes = forms.IntegerField(label=_("Minutes each"), min_value=1, max_value=1440, initial=30)
+    gap_minutes = forms.IntegerField(label=_("Minutes between"), min_value=0, max_value=1440, initial=10)
+    assign = forms.BooleanField(label=_("Spread the contestants without a heat over them"), required=False,
+                                initial=True)
+
+
 class DrawForm(forms.Form):
     bank = forms.ModelChoiceField(label=_("Question bank"), queryset=QuestionBank.objects.none(), empty_label=None)
     points = forms.DecimalField(label=_("Points per question"), min_value=1, max_digits=6, decimal_places=2,

@@ -142,6 +142,63 @@ def heat_create(*, actor: Any, round: Round, name: str, starts_at: dt.datetime, 
     return heat
 
 
+@dataclass(frozen=True)
+class HeatSchedule:
+    heats: list[Heat]
+    assigned: int
+
+
+MAX_HEATS = 50
+
+
+def heats_schedule(*, actor: Any, round: Round, count: int, starts_at: dt.datetime, minutes: int,
+                   gap_minutes: int = 0, assign: bool = True) -> HeatSchedule:
+    """分场次: ``count`` heats of ``minutes`` each, one after another from ``starts_at`` with ``gap_minutes``
+    between them, named 第n场 after the heats the round has; with ``assign``, the contestants who have no heat
+    and have not answered are spread over the new heats in equal shares, in the order of their branches, so a
+    branch stays together where the shares allow. All within the round's window; all or nothing."""
+    _manage(actor, round.competition)
+    errors: dict[str, list[str]] = {}
+    if round.kind != RoundKind.HEATS:
+        errors["count"] = [_("Only a heat-based round has heats.")]
+    if round.state in (RoundState.CLOSED, RoundState.QUALIFIED):
+        errors["count"] = [_("The round is closed.")]
+    if not 1 <= count <= MAX_HEATS:
+        errors["count"] = [_("Schedule 1 to %(max)d heats at a time.") % {"max": MAX_HEATS}]
+    if not 1 <= minutes <= 24 * 60:
+        errors["minutes"] = [_("A heat lasts 1 to 1,440 minutes.")]
+    if gap_minutes < 0:
+        errors["gap_minutes"] = [_("The gap between heats cannot be negative.")]
+    if not errors:
+        last_end = starts_at + dt.timedelta(minutes=count * minutes + (count - 1) * gap_minutes)
+        if starts_at < round.starts_at or last_end > round.ends_at:
+            errors["starts_at"] = [_("The heats must lie within the round, %(start)s to %(end)s.") % {
+                "start": timezone.localtime(round.starts_at).strftime("%Y-%m-%d %H:%M"),
+                "end": timezone.localtime(round.ends_at).strftime("%Y-%m-%d %H:%M")}]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        first = Heat.objects.filter(round=round).count() + 1
+        heats = Heat.objects.bulk_create([
+            Heat(round=round, name=_("Heat %(n)d") % {"n": first + i},
+                 starts_at=starts_at + dt.timedelta(minutes=i * (minutes + gap_minutes)),
+                 ends_at=starts_at + dt.timedelta(minutes=i * (minutes + gap_minutes) + minutes))
+            for i in range(count)])
+        heats = list(Heat.objects.filter(round=round).order_by("-pk")[:count])[::-1]  # with their ids on any engine
+        waiting = list(Entry.objects.select_for_update().filter(round=round, heat=None, answered=0)
+                       .order_by("unit_path", "pk").values_list("pk", flat=True)) if assign else []
+        share, extra = divmod(len(waiting), count)
+        start = 0
+        for i, heat in enumerate(heats):
+            size = share + (1 if i < extra else 0)
+            Entry.objects.filter(pk__in=waiting[start:start + size]).update(heat=heat)
+            start += size
+        audit_record(actor=actor, event=AuditEvent.CONTEST_ROUND_CHANGED, target=round,
+                     new={"heats": [h.name for h in heats], "minutes": minutes, "assigned": len(waiting)},
+                     unit_path=round.competition.unit_path)
+    return HeatSchedule(heats=heats, assigned=len(waiting))
+
+
 def round_set_questions(*, actor: Any, round: Round, questions: Sequence[Question],
                         points: Decimal = Decimal(5)) -> list[RoundQuestion]:
     """Set the round's questions (every contestant answers all of them, in this order). Only auto-marked

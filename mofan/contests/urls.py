@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/rounds/<int:round_id>/", views.round_detail, name="round"),
     path("<int:pk>/rounds/<int:round_id>/export/", views.round_export, name="round_export"),
     path("<int:pk>/rounds/<int:round_id>/heats/", views.round_heat, name="round_heat"),
+    path("<int:pk>/rounds/<int:round_id>/heats/schedule/", views.round_heats_schedule, name="round_heats_schedule"),
     path("<int:pk>/rounds/<int:round_id>/questions/", views.round_draw, name="round_draw"),
     path("<int:pk>/rounds/<int:round_id>/enrol/", views.round_enrol, name="round_enrol"),
     path("<int:pk>/rounds/<int:round_id>/open/", views.round_state, {"action": "open"}, name="round_open"),

@@ -4,8 +4,10 @@ screen. Writes go through ``contests.services``; reads through ``contests.select
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mofan.accounts.permissions import has_action
 from mofan.accounts.roles import Action
 from mofan.contests import selectors, services
-from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm, RoundForm
+from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm, HeatScheduleForm, RoundForm
 from mofan.contests.models import Competition, Entry, Outcome, Round, RoundKind, RoundQuestion, RoundState
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
@@ -118,7 +120,7 @@ def round_detail(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
             questions=selectors.round_questions(round=rnd),
             heats=list(rnd.heats.all()),
             teams=selectors.team_totals(round=rnd),
-            enrol_form=EnrolForm(round=rnd), heat_form=HeatForm(), draw_form=DrawForm(competition=competition),
+            enrol_form=EnrolForm(round=rnd), heat_form=HeatForm(), schedule_form=HeatScheduleForm(), draw_form=DrawForm(competition=competition),
             outcomes=Outcome,
         )
     return render(request, "contests/round_detail.html", context)
@@ -138,58 +140,71 @@ def round_export(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
                          title=str(_("Results")), notes=[title])
 
 
-@login_required
-@require_POST
-def round_heat(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
+def _round_form(request: HttpRequest, pk: int, round_id: int, make_form: Callable[[Round], forms.Form],
+                act: Callable[[Round, dict[str, Any]], str], invalid: str = "") -> HttpResponse:
+    """A form posted on the round page: when valid, ``act`` calls the service and says what it did (or the
+    service's refusal is shown); when not, ``invalid`` or the form's own messages. Back to the round page."""
     rnd = _round(request, pk, round_id, manage=True)
-    form = HeatForm(request.POST)
+    form = make_form(rnd)
     if form.is_valid():
         try:
-            services.heat_create(actor=request.user, round=rnd, **form.cleaned_data)
-            messages.success(request, _("Heat added."))
+            messages.success(request, act(rnd, form.cleaned_data))
         except ValidationError as exc:
             _error(request, exc)
-    else:
-        messages.error(request, _("Give the heat a name, a start and an end."))
-    return redirect("contests:round", pk, round_id)
-
-
-@login_required
-@require_POST
-def round_draw(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
-    rnd = _round(request, pk, round_id, manage=True)
-    form = DrawForm(request.POST, competition=rnd.competition)
-    if form.is_valid():
-        try:
-            rows = services.round_draw_questions(actor=request.user, round=rnd, bank_ids=[form.cleaned_data["bank"].pk],
-                                                 points=form.cleaned_data["points"])
-            messages.success(request, _("%(count)d questions drawn.") % {"count": len(rows)})
-        except ValidationError as exc:
-            _error(request, exc)
-    else:
-        messages.error(request, _("Choose a question bank and the points per question."))
-    return redirect("contests:round", pk, round_id)
-
-
-@login_required
-@require_POST
-def round_enrol(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
-    rnd = _round(request, pk, round_id, manage=True)
-    form = EnrolForm(request.POST, round=rnd)
-    if form.is_valid():
-        try:
-            result = services.enrol(actor=request.user, round=rnd, units=list(form.cleaned_data["units"]),
-                                    users=form.cleaned_data["usernames"], heat=form.cleaned_data["heat"],
-                                    team=form.cleaned_data["team"])
-            messages.success(request, _("%(added)d contestants enrolled; %(already)d were already in the round.")
-                             % {"added": result.added, "already": result.already})
-        except ValidationError as exc:
-            _error(request, exc)
+    elif invalid:
+        messages.error(request, invalid)
     else:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
     return redirect("contests:round", pk, round_id)
+
+
+@login_required
+@require_POST
+def round_heat(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
+    def act(rnd: Round, data: dict[str, Any]) -> str:
+        services.heat_create(actor=request.user, round=rnd, **data)
+        return _("Heat added.")
+
+    return _round_form(request, pk, round_id, lambda _rnd: HeatForm(request.POST), act,
+                       invalid=_("Give the heat a name, a start and an end."))
+
+
+@login_required
+@require_POST
+def round_heats_schedule(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
+    """分场次: several heats at once, the contestants without a heat spread over them."""
+    def act(rnd: Round, data: dict[str, Any]) -> str:
+        result = services.heats_schedule(actor=request.user, round=rnd, **data)
+        return _("%(heats)d heats scheduled; %(assigned)d contestants placed in them.") % {
+            "heats": len(result.heats), "assigned": result.assigned}
+
+    return _round_form(request, pk, round_id, lambda _rnd: HeatScheduleForm(request.POST), act)
+
+
+@login_required
+@require_POST
+def round_draw(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
+    def act(rnd: Round, data: dict[str, Any]) -> str:
+        rows = services.round_draw_questions(actor=request.user, round=rnd, bank_ids=[data["bank"].pk],
+                                             points=data["points"])
+        return _("%(count)d questions drawn.") % {"count": len(rows)}
+
+    return _round_form(request, pk, round_id, lambda rnd: DrawForm(request.POST, competition=rnd.competition), act,
+                       invalid=_("Choose a question bank and the points per question."))
+
+
+@login_required
+@require_POST
+def round_enrol(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
+    def act(rnd: Round, data: dict[str, Any]) -> str:
+        result = services.enrol(actor=request.user, round=rnd, units=list(data["units"]), users=data["usernames"],
+                                heat=data["heat"], team=data["team"])
+        return _("%(added)d contestants enrolled; %(already)d were already in the round.") % {
+            "added": result.added, "already": result.already}
+
+    return _round_form(request, pk, round_id, lambda rnd: EnrolForm(request.POST, round=rnd), act)
 
 
 @login_required

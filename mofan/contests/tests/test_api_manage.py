@@ -116,3 +116,28 @@ def test_only_organisers_of_the_unit(contest: Any, login: Any, make_user: Any) -
     assert other_unit.status_code == 400 and "unit" in other_unit.json()
     assert Round.objects.get(pk=contest.heats.pk).state == RoundState.DRAFT
     assert Competition.objects.count() == 1
+
+
+def test_heats_are_scheduled_from_the_api_and_the_page(contest: Any, login: Any) -> None:
+    learners = [contest.learner(name=f"选手{i}") for i in range(4)]
+    client = login(contest.organiser)
+    client.post(reverse("contest-enrol", args=[contest.heats.pk]), {"usernames": [u.username for u in learners]},
+                content_type=JSON)
+    scheduled = client.post(reverse("contest-heats-schedule", args=[contest.heats.pk]),
+                            {"count": 2, "starts_at": _when(-0.5), "minutes": 20, "gap_minutes": 5},
+                            content_type=JSON)
+    assert scheduled.status_code == 201, scheduled.json()
+    assert scheduled.json()["assigned"] == 4 and len(scheduled.json()["heats"]) == 2
+    outside = client.post(reverse("contest-heats-schedule", args=[contest.heats.pk]),
+                          {"count": 2, "starts_at": _when(0.5), "minutes": 60}, content_type=JSON)
+    assert outside.status_code == 400 and "within the round" in str(outside.json())
+    args = [contest.competition.pk, contest.heats.pk]
+    assert reverse("contests:round_heats_schedule", args=args) in client.get(
+        reverse("contests:round", args=args)).content.decode()
+    page = client.post(reverse("contests:round_heats_schedule", args=args),
+                       {"count": 1, "starts_at": _when(0), "minutes": 30, "gap_minutes": 0, "assign": "on"})
+    assert page.status_code == 302
+    assert Heat.objects.filter(round=contest.heats).count() == 3
+    assert login(learners[0]).post(reverse("contest-heats-schedule", args=[contest.heats.pk]),
+                                   {"count": 1, "starts_at": _when(0), "minutes": 30},
+                                   content_type=JSON).status_code == 403  # a contestant sees it, cannot organise

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from mofan.audit.events import AuditEvent
 from mofan.audit.models import AuditLog
 from mofan.contests import services
-from mofan.contests.models import Answer, Competition, Entry, Outcome, RoundQuestion, RoundState
+from mofan.contests.models import Answer, Competition, Entry, Heat, Outcome, RoundQuestion, RoundState
 from mofan.learning import points
 from mofan.learning.models import PointsAward
 
@@ -222,3 +222,44 @@ def test_round_and_questions_refuse_bad_input(contest: Any) -> None:
         services.round_open(actor=contest.organiser, round=contest.final)
     assert contest.competition.rounds.count() == 2
     assert RoundQuestion.objects.filter(round=contest.final).count() == 0
+
+
+def test_heats_are_scheduled_in_bulk_and_contestants_spread(contest: Any) -> None:
+    d = contest.district
+    learners = [contest.learner(d.village_a2 if i % 2 else d.village_a1, name=f"选手{i}") for i in range(7)]
+    services.enrol(actor=contest.organiser, round=contest.heats, users=learners)
+    early = services.heat_create(actor=contest.organiser, round=contest.heats, name="提前场",
+                                 starts_at=contest.now - dt.timedelta(minutes=50),
+                                 ends_at=contest.now - dt.timedelta(minutes=40))
+    placed = Entry.objects.get(user=learners[0])
+    Entry.objects.filter(pk=placed.pk).update(heat=early)
+    start = contest.now - dt.timedelta(minutes=30)
+    result = services.heats_schedule(actor=contest.organiser, round=contest.heats, count=3, starts_at=start,
+                                     minutes=15, gap_minutes=5)
+    assert [h.name for h in result.heats] == ["Heat 2", "Heat 3", "Heat 4"]
+    assert [(h.starts_at - start, h.ends_at - h.starts_at) for h in result.heats] == [
+        (dt.timedelta(minutes=m), dt.timedelta(minutes=15)) for m in (0, 20, 40)]
+    assert result.assigned == 6
+    sizes = [Entry.objects.filter(heat=h).count() for h in result.heats]
+    assert sizes == [2, 2, 2] and Entry.objects.get(pk=placed.pk).heat == early  # one already placed stays
+    paths = [list(Entry.objects.filter(heat=h).order_by("unit_path").values_list("unit_path", flat=True))
+             for h in result.heats]
+    assert [p for heat in paths for p in heat] == sorted(p for heat in paths for p in heat)  # branches together
+
+
+def test_heat_schedule_refusals_write_nothing(contest: Any) -> None:
+    services.enrol(actor=contest.organiser, round=contest.heats, users=[contest.learner()])
+    before = (Heat.objects.count(), list(Entry.objects.values_list("heat_id", flat=True)))
+    cases = [
+        (dict(round=contest.heats, count=2, starts_at=contest.now, minutes=40), "within the round"),
+        (dict(round=contest.heats, count=0, starts_at=contest.now, minutes=10), "1 to 50"),
+        (dict(round=contest.heats, count=1, starts_at=contest.now, minutes=0), "1 to 1,440"),
+        (dict(round=contest.final, count=1, starts_at=contest.final.starts_at, minutes=10), "heat-based"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            services.heats_schedule(actor=contest.organiser, **kwargs)
+    with pytest.raises(PermissionDenied):
+        services.heats_schedule(actor=contest.learner(), round=contest.heats, count=1, starts_at=contest.now,
+                                minutes=10)
+    assert (Heat.objects.count(), list(Entry.objects.values_list("heat_id", flat=True))) == before
