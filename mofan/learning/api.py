@@ -1,5 +1,7 @@
 """REST API of the learning organ: /api/learning/materials/, /api/learning/readings/,
-/api/learning/daily/<id>/answer/, /api/learning/points/me/, /api/learning/boards/.
+/api/learning/daily/<id>/answer/, /api/learning/points/me/, /api/learning/boards/, and the reading room:
+/api/learning/books/, /api/learning/books/<id>/borrow/, /api/learning/loans/<id>/return/. The secretaries'
+endpoints are in ``api_manage``.
 
 Reads go through the selectors, writes through one service each; Django's ValidationError, PermissionDenied
 and Http404 become 400, 403 and 404 in ``mofan.core.api.exception_handler``.
@@ -12,13 +14,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mofan.core.api import KeysetPagination
+from mofan.core.api import KeysetPagination, request_object
 from mofan.learning import points, selectors, services
 from mofan.learning.models import Material, PointsAward
 
@@ -163,3 +166,47 @@ class BoardView(APIView):
             row.band = str(row.band) if row.band is not None else None
         return Response({"level": level, "start": start, "end": end, "individual_ranking":
                          selectors.individual_ranking(), "rows": BoardRowSerializer(rows, many=True).data})
+
+
+# 职工书屋 --------------------------------------------------------------------------------------------------
+
+
+def _loan(loan: Any) -> dict[str, Any]:
+    return {"id": loan.pk, "book": loan.book_id, "title": loan.book.title, "borrowed_on": loan.borrowed_on,
+            "due_on": loan.due_on, "returned_on": loan.returned_on}
+
+
+class BookListView(APIView):
+    """The reading room: its books with the copies free (at most 300), and my open loans."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        books = selectors.book_list(actor=request.user)[:300]
+        user: Any = request.user
+        mine = selectors.loan_list(actor=user, open_only=True).filter(user=user)
+        return Response({
+            "books": [{"id": b.pk, "title": b.title, "author": b.author, "isbn": b.isbn, "copies": b.copies,
+                       "available": b.copies - getattr(b, "on_loan", 0)} for b in books],
+            "loans": [_loan(loan) for loan in mine],
+        })
+
+
+class BorrowView(APIView):
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        book = selectors.book_get(actor=request.user, pk=pk)
+        loan = services.loan_borrow(actor=request.user, book=book)
+        return Response(_loan(loan), status=status.HTTP_201_CREATED)
+
+
+class ReturnView(APIView):
+    """Return a loan; ``minutes_read`` (whole minutes, default 0) becomes a reading record."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        loan = selectors.loan_get(actor=request.user, pk=pk)
+        try:
+            minutes = int(request_object(request).get("minutes_read") or 0)
+        except (TypeError, ValueError):
+            minutes = -1  # the service refuses it with its message
+        return Response(_loan(services.loan_return(actor=request.user, loan=loan, minutes_read=minutes)))

@@ -15,6 +15,7 @@ from mofan.learning.models import (
     Book,
     DailyIssue,
     Material,
+    ReadingRecord,
     Selection,
     SelectionRound,
     StudyPlan,
@@ -131,3 +132,21 @@ def test_secretaries_only_and_within_their_scope(world: Any, login: Any) -> None
     foreign = _create(other, "book", {"unit": world.organ.pk, "title": "书", "isbn": "9787010041155", "copies": 1})
     assert foreign.status_code == 400 and "unit" in foreign.json()
     assert Book.objects.count() == 1 and not StudySession.objects.exists()
+
+
+def test_reading_room_through_the_api(world: Any, login: Any) -> None:
+    client = login(world.alice)
+    room = client.get(reverse("learning-books")).json()
+    book = next(b for b in room["books"] if b["title"] == "红岩")
+    assert book["available"] == 1 and room["loans"] == []
+    borrowed = client.post(reverse("learning-book-borrow", args=[book["id"]]))
+    assert borrowed.status_code == 201
+    assert login(world.bob).post(reverse("learning-book-borrow", args=[book["id"]])).status_code == 400  # no copy
+    assert client.get(reverse("learning-books")).json()["books"][0]["available"] == 0
+    loan = borrowed.json()["id"]
+    bad = client.post(reverse("learning-loan-return", args=[loan]), {"minutes_read": "lots"}, content_type=JSON)
+    assert bad.status_code == 400 and "minutes_read" in bad.json()
+    returned = client.post(reverse("learning-loan-return", args=[loan]), {"minutes_read": 45}, content_type=JSON)
+    assert returned.status_code == 200 and returned.json()["returned_on"]
+    assert ReadingRecord.objects.get(user=world.alice, book__isnull=False).seconds == 45 * 60
+    assert login(world.outsider).post(reverse("learning-book-borrow", args=[book["id"]])).status_code == 404
