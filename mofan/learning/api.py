@@ -14,15 +14,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mofan.core.api import KeysetPagination, request_object
-from mofan.learning import points, selectors, services
+from mofan.core.api import KeysetPagination, request_object, valid_form
+from mofan.learning import forms, points, selectors, services
 from mofan.learning.models import Material, PointsAward
 
 
@@ -210,3 +212,47 @@ class ReturnView(APIView):
         except (TypeError, ValueError):
             minutes = -1  # the service refuses it with its message
         return Response(_loan(services.loan_return(actor=request.user, loan=loan, minutes_read=minutes)))
+
+
+# 积分规则 --------------------------------------------------------------------------------------------------
+
+
+def _ruleset(ruleset: Any) -> dict[str, Any]:
+    return {"version": ruleset.version, "effective_from": ruleset.effective_from, "daily_cap": ruleset.daily_cap,
+            "rules": {r.action: {"label": r.label, "points": r.points, "daily_cap": r.daily_cap}
+                      for r in ruleset.rules.all()}}
+
+
+class RulesView(APIView):
+    """Every version of the points rules (newest first), for everyone; a new version from who manages learning at
+    the top: ``version``, ``effective_from``, ``daily_cap`` and ``rules`` ``{action: [points, daily cap]}``."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response({"results": [_ruleset(r) for r in points.rulesets()]})
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        if not points.can_change_rules(request.user):
+            raise PermissionDenied
+        body = request_object(request)
+        rules = body.get("rules")
+        initial = points.next_ruleset_initial(timezone.localdate())
+        data = {**initial, **{k: body[k] for k in ("version", "effective_from", "daily_cap") if k in body}}
+        if rules is not None:
+            if not isinstance(rules, dict) or not all(isinstance(v, list | tuple) and len(v) == 2
+                                                      for v in rules.values()):
+                raise ValidationError({"rules": [_("Give each action as [points, daily cap].")]})
+            unknown = sorted(set(rules) - set(points.POINT_ACTIONS))
+            if unknown:
+                raise ValidationError({"rules": [_("Unknown points actions: %(actions)s.")
+                                                 % {"actions": ", ".join(unknown)}]})
+            for action, (value, cap) in rules.items():
+                data[f"{action}_points"], data[f"{action}_cap"] = value, cap
+        form = forms.RuleSetForm(data)
+        cleaned = valid_form(form)
+        ruleset = points.ruleset_create(actor=request.user, version=cleaned["version"],
+                                        effective_from=cleaned["effective_from"], daily_cap=cleaned["daily_cap"],
+                                        rules=form.rules())
+        return Response(_ruleset(ruleset), status=status.HTTP_201_CREATED)
+

@@ -16,6 +16,7 @@ urlpatterns: list[Any] = [
     path("learning/daily/<int:pk>/answer/", api.IssueAnswerView.as_view(), name="learning-issue-answer"),
     path("learning/points/me/", api.MyPointsView.as_view(), name="learning-my-points"),
     path("learning/boards/", api.BoardView.as_view(), name="learning-boards"),
+    path("learning/points/rules/", api.RulesView.as_view(), name="learning-points-rules"),
     path("learning/books/", api.BookListView.as_view(), name="learning-books"),
     path("learning/books/<int:pk>/borrow/", api.BorrowView.as_view(), name="learning-book-borrow"),
     path("learning/loans/<int:pk>/return/", api.ReturnView.as_view(), name="learning-loan-return"),

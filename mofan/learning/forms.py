@@ -150,3 +150,32 @@ class SelectionForm(forms.Form):
         self.fields["selection_round"].queryset = programme.rounds.all()  # type: ignore[attr-defined]
         self.fields["person"].queryset = _capped(  # type: ignore[attr-defined]
             Person.objects.filter(unit__path__startswith=programme.unit_path, is_active=True), "unit__path", "name")
+
+
+class RuleSetForm(forms.Form):
+    """A new version of the points rules: its number, the day it takes effect, the overall daily cap, and for
+    each study action its points and its own daily cap (prefilled from the rules in force)."""
+
+    version = forms.IntegerField(label=_("Version"), min_value=1)
+    effective_from = forms.DateField(label=_("In force from"), widget=forms.DateInput(attrs={"type": "date"}))
+    daily_cap = forms.IntegerField(label=_("Daily cap of all points"), min_value=1, max_value=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from mofan.learning.points import POINT_ACTIONS
+
+        super().__init__(*args, **kwargs)
+        for action, label in POINT_ACTIONS.items():
+            self.fields[f"{action}_points"] = forms.IntegerField(label=label, min_value=0, max_value=1000)
+            self.fields[f"{action}_cap"] = forms.IntegerField(label=_("daily cap"), min_value=0, max_value=1000)
+
+    def rules(self) -> dict[str, tuple[int, int]]:
+        from mofan.learning.points import POINT_ACTIONS
+
+        return {action: (self.cleaned_data[f"{action}_points"], self.cleaned_data[f"{action}_cap"])
+                for action in POINT_ACTIONS}
+
+    def action_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        from mofan.learning.points import POINT_ACTIONS
+
+        return [(self[f"{action}_points"], self[f"{action}_cap"]) for action in POINT_ACTIONS]
+

@@ -258,6 +258,13 @@ class PointsRule(models.Model):
     def __str__(self) -> str:
         return f"{self.action}: {self.points}"
 
+    @property
+    def label(self) -> str:
+        """The action as people read it."""
+        from mofan.learning.points import POINT_ACTIONS
+
+        return str(POINT_ACTIONS.get(self.action, self.action))
+
 
 class PointsAward(models.Model):
     """积分: points given to a learner for one action on one thing (``ref``), once. ``points`` is what was

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mofan.accounts.permissions import ensure_can
+from mofan.accounts.permissions import can, ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
@@ -62,14 +62,42 @@ def ruleset_in_force(day: dt.date) -> PointsRuleSet | None:
     return PointsRuleSet.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
 
 
+def _root() -> Any:
+    from mofan.org.models import Unit
+
+    return Unit.objects.filter(parent__isnull=True).order_by("path").first()
+
+
+def can_change_rules(actor: Any) -> bool:
+    """Whether ``actor`` manages learning at the top of the tree, where the rules are set."""
+    root = _root()
+    return root is not None and can(actor, Action.LEARNING_MANAGE, root)
+
+
+def rulesets() -> list[PointsRuleSet]:
+    """Every version, newest first, with its rules."""
+    return list(PointsRuleSet.objects.prefetch_related("rules").order_by("-version"))
+
+
+def next_ruleset_initial(today: dt.date) -> dict[str, Any]:
+    """What a new version starts from: the latest rules (or the defaults), the next number, the next day."""
+    latest = PointsRuleSet.objects.prefetch_related("rules").order_by("-version").first()
+    rules = {r.action: (r.points, r.daily_cap) for r in latest.rules.all()} if latest else DEFAULT_RULES
+    initial: dict[str, Any] = {
+        "version": (latest.version + 1) if latest else 1,
+        "effective_from": max(today, latest.effective_from) + dt.timedelta(days=1) if latest else today,
+        "daily_cap": latest.daily_cap if latest else DEFAULT_DAILY_CAP}
+    for action in POINT_ACTIONS:
+        initial[f"{action}_points"], initial[f"{action}_cap"] = rules.get(action, (0, 0))
+    return initial
+
+
 def ruleset_create(*, actor: Any, version: int, effective_from: dt.date, daily_cap: int,
                    rules: dict[str, tuple[int, int]]) -> PointsRuleSet:
     """A new version of the rules. Only those who manage learning at the top of the tree may change them; the
     actor is None for the system (the demo, migrations of rules). Versions and dates only grow."""
     if actor is not None:
-        from mofan.org.models import Unit
-
-        root = Unit.objects.filter(parent__isnull=True).order_by("path").first()
+        root = _root()
         if root is None:
             raise ValidationError(_("There is no district to set rules for."))
         ensure_can(actor, Action.LEARNING_MANAGE, root)

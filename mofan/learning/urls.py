@@ -16,6 +16,7 @@ urlpatterns = [
     path("daily/<int:pk>/", views.issue_detail, name="issue_detail"),
     path("daily/<int:pk>/unfinished.xlsx", views.issue_export, name="issue_export"),
     path("board/", views.board, name="board"),
+    path("points/rules/", views.points_rules, name="points_rules"),
     path("books/", views.reading_room, name="reading_room"),
     path("books/<int:pk>/borrow/", views.book_borrow, name="book_borrow"),
     path("loans/<int:pk>/return/", views.loan_return, name="loan_return"),

@@ -231,6 +231,24 @@ def issue_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def points_rules(request: HttpRequest) -> HttpResponse:
+    """积分规则: every version for everyone to read; a new version for who manages learning at the top."""
+    manager = points.can_change_rules(request.user)
+    form = None
+    if manager:
+        form = forms.RuleSetForm(request.POST or None, initial=points.next_ruleset_initial(timezone.localdate()))
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            if _saved(request, form, lambda: points.ruleset_create(
+                    actor=request.user, version=data["version"], effective_from=data["effective_from"],
+                    daily_cap=data["daily_cap"], rules=form.rules())):
+                return redirect("learning:points_rules")
+    elif request.method == "POST":
+        raise PermissionDenied(_("You do not have permission to do this here."))
+    return render(request, "learning/rules.html", {"rulesets": points.rulesets(), "form": form})
+
+
+@login_required
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """积分榜: individuals (only when the setting allows), branches with completion bands, units."""

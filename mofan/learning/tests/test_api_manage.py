@@ -150,3 +150,33 @@ def test_reading_room_through_the_api(world: Any, login: Any) -> None:
     assert returned.status_code == 200 and returned.json()["returned_on"]
     assert ReadingRecord.objects.get(user=world.alice, book__isnull=False).seconds == 45 * 60
     assert login(world.outsider).post(reverse("learning-book-borrow", args=[book["id"]])).status_code == 404
+
+
+def test_points_rules_read_by_all_changed_at_the_top(world: Any, login: Any, make_user: Any) -> None:
+    from mofan.accounts.roles import Role
+    from mofan.learning.models import PointsRuleSet
+
+    top = login(make_user(Role.SECRETARY, world.d.district))
+    organ = login(world.secretary)
+    page = organ.get(reverse("learning:points_rules")).content.decode()
+    assert "Version 1" in page and "Answered the daily study issue" in page and "A new version" not in page
+    assert organ.post(reverse("learning:points_rules"), {"version": 2}).status_code == 403
+    assert "A new version" in top.get(reverse("learning:points_rules")).content.decode()
+    rules = reverse("learning-points-rules")
+    assert [r["version"] for r in login(world.alice).get(rules).json()["results"]] == [1]
+    assert organ.post(rules, {"rules": {"daily_issue": [8, 8]}}, content_type=JSON).status_code == 403
+    unknown = top.post(rules, {"rules": {"flying": [1, 1]}}, content_type=JSON)
+    assert unknown.status_code == 400 and "flying" in str(unknown.json())
+    negative = top.post(rules, {"rules": {"daily_issue": [-1, 5]}}, content_type=JSON)
+    assert negative.status_code == 400
+    assert PointsRuleSet.objects.count() == 1
+    created = top.post(rules, {"rules": {"daily_issue": [8, 8]}}, content_type=JSON)
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["version"] == 2 and body["rules"]["daily_issue"]["points"] == 8
+    assert body["rules"]["read_material"]["points"] == 1  # the others carried over from version 1
+    older = top.post(reverse("learning:points_rules"), {**{f"{a}_{k}": 1 for a in body["rules"] for k in
+                                                           ("points", "cap")}, "version": 2,
+                                                        "effective_from": "2020-01-02", "daily_cap": 50})
+    assert "higher version and a later date" in older.content.decode()
+    assert PointsRuleSet.objects.count() == 2

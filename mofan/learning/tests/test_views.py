@@ -26,6 +26,7 @@ def test_pages_render_in_chinese(world: Any, login: Any, settings: Any) -> None:
         "/learning/daily/": "天天学", f"/learning/daily/{world.issue.pk}/": "天天学",
         "/learning/board/": "积分榜", "/learning/books/": "职工书屋", "/learning/talent/": "岗位能手",
         "/learning/figures/": "学习数据", "/learning/figures/learning.daily_issues/": "今日学习",
+        "/learning/points/rules/": "第 1 版",
     }
     for url, text in pages.items():
         response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
