@@ -46,9 +46,10 @@ class QuestionForm(forms.Form):
         help_text=_("Choice questions only: one option per line. Options are stored as text and shuffled in tests."))
     answers = forms.CharField(
         label=_("Right answers"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Single or multiple choice: the text of each right option, one per line (copy it from the "
-                    "options). True or false: 对 or 错. Fill in the blank: one line per blank, several accepted "
-                    "answers separated by \"|\". Short answer: the reference answer, may be empty."))
+        help_text=_("Single or multiple choice: the letters of the right options (A, or AC), or their texts one "
+                    "per line; they are kept as texts. True or false: 对 or 错. Fill in the blank: one line per blank, "
+                    "several accepted answers separated by \"|\". Short answer: the reference answer, may be "
+                    "empty."))
     tags = forms.CharField(label=_("Tags"), required=False, max_length=500,
                            help_text=_("Separated by \"，\" or \",\"; tests draw questions at random by tag."))
     difficulty = forms.IntegerField(label=_("Difficulty"), min_value=1, max_value=5, initial=3,
@@ -79,8 +80,9 @@ class QuestionForm(forms.Form):
             answers = [line.split(f.ANSWER_SEPARATOR) for line in answer_lines]
         elif qtype == QuestionType.SHORT:
             answers = [data["answers"].strip()] if data["answers"].strip() else []
-        else:
-            answers = answer_lines
+        else:  # choices: letters name options by their place (as in an imported sheet); texts stay texts
+            by_letter = f.letters_to_options(" ".join(answer_lines), options) if options and answer_lines else None
+            answers = by_letter if by_letter is not None else answer_lines
         return {"qtype": qtype, "stem": data["stem"], "options": options, "answers": answers,
                 "tags": f.split_tags(data["tags"]), "difficulty": data["difficulty"], "source": data["source"],
                 "explanation": data["explanation"]}

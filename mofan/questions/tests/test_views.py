@@ -56,6 +56,13 @@ def test_question_pages(bank: QuestionBank, secretary: Any, login: Any, django_a
                        "difficulty": 4})
     question.refresh_from_db()
     assert (question.stem, question.answers, question.difficulty) == ("选两个（改）", ["乙"], 4)
+    client.post(url, {"qtype": "multiple", "stem": "按字母", "options": "甲\n乙\n丙", "answers": "AC", "difficulty": 3})
+    assert Question.objects.get(stem="按字母").answers == ["甲", "丙"]  # letters are kept as the options' texts
+    client.post(url, {"qtype": "single", "stem": "字母选项", "options": "A\nB", "answers": "B", "difficulty": 3})
+    assert Question.objects.get(stem="字母选项").answers == ["B"]  # an option that reads like a letter is a text
+    bad_letter = client.post(url, {"qtype": "single", "stem": "越界", "options": "甲\n乙", "answers": "D",
+                                   "difficulty": 3})
+    assert bad_letter.status_code == 400 and not Question.objects.filter(stem="越界").exists()
     client.post(reverse("questions:question_active", args=[bank.pk, question.pk]), {"active": "0"})
     question.refresh_from_db()
     assert not question.is_active
