@@ -39,7 +39,7 @@ def _memberships(actor: Any) -> list[tuple[str, str, str]]:
     """(role, unit path, unit kind) of each membership of an actor, cached on the user object for the request."""
     cache = getattr(actor, _CACHE_ATTR, None)
     if cache is None:
-        cache = [(role, path, kind) for role, path, kind in _MEMBERSHIPS.rows(actor.pk)]
+        cache = _MEMBERSHIPS.rows(actor.pk)
         setattr(actor, _CACHE_ATTR, cache)
     return cache
 

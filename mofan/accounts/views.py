@@ -22,6 +22,7 @@ from mofan.accounts.middleware import LAST_SEEN
 from mofan.accounts.roles import Action
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
+from mofan.org.forms import flash_errors
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -82,11 +83,6 @@ def _form_errors(form: Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -208,7 +204,7 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.user_deactivate(actor=request.user, user=user)  # type: ignore[arg-type]
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("The account was deactivated."))
     return redirect("accounts:user_detail", pk=user.pk)

@@ -26,6 +26,7 @@ from mofan.audit import selectors, services
 from mofan.audit.events import all_events
 from mofan.audit.models import AuditLog
 from mofan.core.xlsx import xlsx_response
+from mofan.org.forms import flash_errors
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
 
@@ -182,7 +183,6 @@ def log_export(request: HttpRequest, file_format: str) -> HttpResponse | Streami
     try:
         rows = services.log_export(actor=request.user, filters=filters, file_format=file_format)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect(f"{reverse('audit:log_list')}?{_filter_query(request.GET)}")
     return export_response(rows, file_format)

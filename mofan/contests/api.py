@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,22 +18,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mofan.contests import selectors, services
-from mofan.contests.models import Entry, Round, RoundQuestion, RoundState
-
-
-def _round(request: Request, pk: int) -> Round:
-    rnd = (Round.objects.filter(pk=pk, competition__in=selectors.competition_list(actor=request.user))
-           .select_related("competition", "current_question").first())
-    if rnd is None:
-        raise Http404
-    return rnd
+from mofan.contests.models import Entry, RoundQuestion, RoundState
 
 
 class LeaderboardView(APIView):
     @extend_schema(parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description="top N (1–100, default 10)")],
                    responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        rnd = _round(request, pk)
+        rnd = selectors.round_by_id(actor=request.user, pk=pk)
         if not selectors.can_read_board(request.user, rnd):
             raise PermissionDenied
         try:
@@ -58,9 +49,8 @@ class ResultsView(APIView):
                                OpenApiParameter("limit", OpenApiTypes.INT, description="rows (1–1,000, default 100)")],
                    responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        rnd = _round(request, pk)
-        if not selectors.can_manage(request.user, rnd.competition):
-            raise PermissionDenied
+        rnd = selectors.round_by_id(actor=request.user, pk=pk)
+        selectors.ensure_manager(request.user, rnd.competition)
         try:
             offset = max(0, int(request.query_params.get("offset", 0)))
             limit = min(1000, max(1, int(request.query_params.get("limit", 100))))
@@ -80,7 +70,7 @@ class CurrentQuestionView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        rnd = _round(request, pk)
+        rnd = selectors.round_by_id(actor=request.user, pk=pk)
         if selectors.my_entry(actor=request.user, round=rnd) is None and not selectors.can_manage(
                 request.user, rnd.competition):
             raise PermissionDenied
@@ -88,7 +78,7 @@ class CurrentQuestionView(APIView):
         rq = rnd.current_question
         if rnd.state != RoundState.OPEN or rq is None or rnd.question_closes_at is None or now > rnd.question_closes_at:
             return Response({"question": None})
-        question = RoundQuestion.objects.select_related("question").get(pk=rq.pk).question
+        question = rq.question
         return Response({"question": {"id": rq.pk, "order": rq.order, "qtype": question.qtype, "stem": question.stem,
                                       "options": question.options, "points": str(rq.points),
                                       "closes_at": rnd.question_closes_at.isoformat()}})
@@ -97,7 +87,7 @@ class CurrentQuestionView(APIView):
 class AnswerView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
-        rnd = _round(request, pk)
+        rnd = selectors.round_by_id(actor=request.user, pk=pk)
         entry = selectors.my_entry(actor=request.user, round=rnd)
         if entry is None:
             raise PermissionDenied

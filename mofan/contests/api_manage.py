@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -27,17 +26,12 @@ from mofan.core.api import request_object, valid_form
 
 
 def _managed(request: Request, pk: int) -> Competition:
-    competition = selectors.competition_get(actor=request.user, pk=pk)
-    if not selectors.can_manage(request.user, competition):
-        raise PermissionDenied
-    return competition
+    return selectors.ensure_manager(request.user, selectors.competition_get(actor=request.user, pk=pk))
 
 
 def _managed_round(request: Request, pk: int) -> Round:
-    rnd = get_object_or_404(Round.objects.select_related("competition"), pk=pk,
-                            competition__in=selectors.competition_list(actor=request.user))
-    if not selectors.can_manage(request.user, rnd.competition):
-        raise PermissionDenied
+    rnd = selectors.round_by_id(actor=request.user, pk=pk)
+    selectors.ensure_manager(request.user, rnd.competition)
     return rnd
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
@@ -50,8 +51,26 @@ def can_manage(actor: Any, competition: Competition) -> bool:
     return can(actor, Action.CONTEST_MANAGE, competition.unit_path)
 
 
+def ensure_manager(actor: Any, competition: Competition) -> Competition:
+    """The competition, when the actor organises it; PermissionDenied when they only see it."""
+    if not can_manage(actor, competition):
+        raise PermissionDenied
+    return competition
+
+
+_ROUND_WITH = ("competition", "current_question__question")  # what the pages and the API read of a round
+
+
 def round_get(*, actor: Any, competition: Competition, pk: Any) -> Round:
-    rnd = Round.objects.filter(competition=competition, pk=pk).select_related("competition", "current_question").first()
+    rnd = Round.objects.filter(competition=competition, pk=pk).select_related(*_ROUND_WITH).first()
+    if rnd is None:
+        raise Http404
+    return rnd
+
+
+def round_by_id(*, actor: Any, pk: Any) -> Round:
+    """A round of a competition the actor sees (404 otherwise), by its own id (the API's addresses)."""
+    rnd = Round.objects.filter(pk=pk, competition__in=competition_list(actor=actor)).select_related(*_ROUND_WITH).first()
     if rnd is None:
         raise Http404
     return rnd

@@ -179,12 +179,10 @@ def heats_schedule(*, actor: Any, round: Round, count: int, starts_at: dt.dateti
         raise ValidationError(errors)
     with transaction.atomic():
         first = Heat.objects.filter(round=round).count() + 1
-        heats = Heat.objects.bulk_create([
-            Heat(round=round, name=_("Heat %(n)d") % {"n": first + i},
-                 starts_at=starts_at + dt.timedelta(minutes=i * (minutes + gap_minutes)),
-                 ends_at=starts_at + dt.timedelta(minutes=i * (minutes + gap_minutes) + minutes))
-            for i in range(count)])
-        heats = list(Heat.objects.filter(round=round).order_by("-pk")[:count])[::-1]  # with their ids on any engine
+        heats = [Heat.objects.create(round=round, name=_("Heat %(n)d") % {"n": first + i},
+                                     starts_at=starts_at + dt.timedelta(minutes=i * (minutes + gap_minutes)),
+                                     ends_at=starts_at + dt.timedelta(minutes=i * (minutes + gap_minutes) + minutes))
+                 for i in range(count)]  # at most MAX_HEATS rows
         waiting = list(Entry.objects.select_for_update().filter(round=round, heat=None, answered=0)
                        .order_by("unit_path", "pk").values_list("pk", flat=True)) if assign else []
         share, extra = divmod(len(waiting), count)

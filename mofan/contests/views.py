@@ -26,19 +26,11 @@ from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm,
 from mofan.contests.models import Competition, Entry, Outcome, Round, RoundKind, RoundQuestion, RoundState
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
-from mofan.org.forms import apply_service_errors
-
-
-def _error(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
+from mofan.org.forms import apply_service_errors, flash_errors
 
 
 def _managed(request: HttpRequest, pk: int) -> Competition:
-    competition = selectors.competition_get(actor=request.user, pk=pk)
-    if not selectors.can_manage(request.user, competition):
-        raise PermissionDenied
-    return competition
+    return selectors.ensure_manager(request.user, selectors.competition_get(actor=request.user, pk=pk))
 
 
 def _round(request: HttpRequest, pk: int, round_id: int, *, manage: bool = False) -> Round:
@@ -150,7 +142,7 @@ def _round_form(request: HttpRequest, pk: int, round_id: int, make_form: Callabl
         try:
             messages.success(request, act(rnd, form.cleaned_data))
         except ValidationError as exc:
-            _error(request, exc)
+            flash_errors(request, exc)
     elif invalid:
         messages.error(request, invalid)
     else:
@@ -222,7 +214,7 @@ def round_state(request: HttpRequest, pk: int, round_id: int, action: str) -> Ht
             qualifiers = services.qualify(actor=request.user, round=rnd)
             messages.success(request, _("%(count)d contestants go on.") % {"count": len(qualifiers)})
     except ValidationError as exc:
-        _error(request, exc)
+        flash_errors(request, exc)
     return redirect("contests:round", pk, round_id)
 
 
@@ -237,7 +229,7 @@ def live_open(request: HttpRequest, pk: int, round_id: int, rq_id: int) -> HttpR
         services.live_open_question(actor=request.user, round=rnd, round_question=rq)
         messages.success(request, _("Question %(order)d is open.") % {"order": rq.order})
     except ValidationError as exc:
-        _error(request, exc)
+        flash_errors(request, exc)
     return redirect("contests:round", pk, round_id)
 
 
@@ -285,18 +277,15 @@ def play_current(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
     answered = rq is not None and entry.answers.filter(round_question=rq).exists()
     live = (rnd.state == RoundState.OPEN and rq is not None and rnd.question_closes_at is not None
             and now <= rnd.question_closes_at)
-    question = RoundQuestion.objects.select_related("question").get(pk=rq.pk) if rq is not None else None
     return render(request, "contests/_live_question.html", {
-        "competition": rnd.competition, "round": rnd, "entry": entry, "rq": question, "answered": answered,
+        "competition": rnd.competition, "round": rnd, "entry": entry, "rq": rq, "answered": answered,
         "live": live, "seconds_left": max(0, int((rnd.question_closes_at - now).total_seconds()))
         if rnd.question_closes_at else 0,
     })
 
 
 def _response(request: HttpRequest, rq: RoundQuestion) -> Any:
-    if rq.question.qtype == "multiple":
-        return request.POST.getlist("response")
-    if rq.question.qtype == "fill":
+    if rq.question.qtype in ("multiple", "fill"):  # several choices, or one answer per blank
         return request.POST.getlist("response")
     return request.POST.get("response", "")
 
@@ -311,7 +300,7 @@ def answer(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
         services.answer_submit(actor=request.user, entry=entry, round_question=rq,
                                response=_response(request, rq) if rq else None)
     except ValidationError as exc:
-        _error(request, exc)
+        flash_errors(request, exc)
     if request.htmx:  # type: ignore[attr-defined]
         return play_current(request, pk, round_id)
     return redirect("contests:play", pk, round_id)

@@ -34,7 +34,7 @@ from mofan.core.services import record_export
 from mofan.exams import selectors, services
 from mofan.exams.api import paper_data
 from mofan.exams.forms import MarkForm, PaperSettingsForm, usable_banks
-from mofan.exams.models import AttemptState, Paper
+from mofan.exams.models import Paper
 from mofan.questions.models import Question, Tag
 
 RESULTS_BY = ("person", "branch", "unit")
@@ -196,12 +196,11 @@ class UnfinishedView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         paper = selectors.organiser_paper_get(actor=request.user, pk=pk)
-        people = list(selectors.unfinished(actor=request.user, paper=paper))
+        people = selectors.unfinished_with_state(actor=request.user, paper=paper)
         record_export(actor=request.user, what="exams.unfinished", count=len(people))  # names leave, as a file's
-        running = set(paper.attempts.filter(state=AttemptState.IN_PROGRESS).values_list("user_id", flat=True))
         return Response({"paper": paper.pk, "count": len(people), "rows": [
             {"name": u.display_name, "branch": u.person.unit.name if u.person else "", "account": u.username,
-             "started": u.pk in running} for u in people]})
+             "started": started} for u, started in people]})
 
 
 class MarkingQueueView(APIView):

@@ -286,6 +286,13 @@ def unfinished(*, actor: Any, paper: Paper) -> QuerySet[User]:
             .select_related("person__unit").order_by("person__unit__path", "display_name"))
 
 
+def unfinished_with_state(*, actor: Any, paper: Paper) -> list[tuple[User, bool]]:
+    """The 未完成名单 as the export and the API give it: each learner, and whether they have an attempt running."""
+    people = list(unfinished(actor=actor, paper=paper))
+    running = set(paper.attempts.filter(state=AttemptState.IN_PROGRESS).values_list("user_id", flat=True))
+    return [(user, user.pk in running) for user in people]
+
+
 def marking_queue(*, actor: Any, paper: Paper | None = None) -> QuerySet[AttemptItem]:
     """Short answers waiting for a marker, of papers set in the actor's scope."""
     items = (AttemptItem.objects.filter(needs_marking=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +20,7 @@ from mofan.accounts.permissions import has_action
 from mofan.accounts.roles import Action
 from mofan.exams import selectors, services
 from mofan.exams.models import AttemptState
+from mofan.org.forms import flash_errors
 
 
 @login_required
@@ -52,8 +52,7 @@ def attempt_start(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         attempt = services.attempt_start(actor=request.user, paper=paper)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        flash_errors(request, error)
         return redirect("exams:paper", pk=paper.pk)
     return redirect("exams:attempt", pk=attempt.pk)
 

@@ -27,6 +27,7 @@ from mofan.core.xlsx import xlsx_response
 from mofan.exams import selectors, services
 from mofan.exams.forms import MarkForm, PaperForm, usable_banks
 from mofan.exams.models import Paper
+from mofan.org.forms import flash_errors
 
 RESULT_TABS = ("person", "branch", "unit")
 
@@ -34,11 +35,6 @@ RESULT_TABS = ("person", "branch", "unit")
 def _organiser(request: HttpRequest) -> None:
     if not has_action(request.user, Action.EXAM_MANAGE):
         raise PermissionDenied(_("You do not have permission to do this here."))
-
-
-def _errors(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -61,7 +57,7 @@ def paper_new(request: HttpRequest) -> HttpResponse:
             paper = services.paper_create(actor=request.user, unit=form.cleaned_data["unit"],
                                           items=form.fixed_items(), draws=form.draw_rules(), **form.paper_data())
         except ValidationError as error:
-            _errors(request, error)
+            flash_errors(request, error)
         else:
             messages.success(request, _("The test was saved as a draft."))
             return redirect("exams:manage_paper", pk=paper.pk)
@@ -94,7 +90,7 @@ def paper_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.paper_update(actor=request.user, paper=paper, items=form.fixed_items(),
                                   draws=form.draw_rules(), **form.paper_data())
         except ValidationError as error:
-            _errors(request, error)
+            flash_errors(request, error)
         else:
             messages.success(request, _("The test was saved as a draft."))
             return redirect("exams:manage_paper", pk=paper.pk)
@@ -133,7 +129,7 @@ def _paper_step(request: HttpRequest, pk: int, step: Any, done: str) -> HttpResp
         step(actor=request.user, paper=paper)
         messages.success(request, done)
     except ValidationError as error:
-        _errors(request, error)
+        flash_errors(request, error)
     return redirect("exams:manage_paper", pk=paper.pk)
 
 
@@ -162,12 +158,11 @@ def paper_analysis(request: HttpRequest, pk: int) -> HttpResponse:
 def unfinished_export(request: HttpRequest, pk: int) -> HttpResponse:
     """导出未完成名单: the audience in the actor's scope without a submitted attempt, as xlsx."""
     paper = selectors.organiser_paper_get(actor=request.user, pk=pk)
-    people = list(selectors.unfinished(actor=request.user, paper=paper))
-    running = set(paper.attempts.filter(state="in_progress").values_list("user_id", flat=True))
+    people = selectors.unfinished_with_state(actor=request.user, paper=paper)
     record_export(actor=request.user, what="exams.unfinished", count=len(people))
     headers = [pgettext("person", "Name"), _("Branch"), _("Account"), _("Status")]
     rows = [[u.display_name, u.person.unit.name if u.person else "", u.username,
-             _("Started, not submitted") if u.pk in running else _("Not started")] for u in people]
+             _("Started, not submitted") if started else _("Not started")] for u, started in people]
     stamp = timezone.localtime().strftime("%Y%m%d")
     return xlsx_response(f"{paper.title}-{_('unfinished')}-{stamp}.xlsx", headers, rows, title=_("Unfinished"),
                          notes=[_("%(title)s: learners who have not finished (%(count)d)")
@@ -192,7 +187,7 @@ def answer_mark(request: HttpRequest, pk: int) -> HttpResponse:
             services.answer_mark(actor=request.user, item=item, score=form.cleaned_data["score"])
             messages.success(request, _("The answer is marked."))
         except ValidationError as error:
-            _errors(request, error)
+            flash_errors(request, error)
     else:
         messages.error(request, _("Give a score from 0 to %(points)s.") % {"points": item.points})
     return redirect("exams:marking")

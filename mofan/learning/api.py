@@ -243,16 +243,13 @@ class RulesView(APIView):
             if not isinstance(rules, dict) or not all(isinstance(v, list | tuple) and len(v) == 2
                                                       for v in rules.values()):
                 raise ValidationError({"rules": [_("Give each action as [points, daily cap].")]})
-            unknown = sorted(set(rules) - set(points.POINT_ACTIONS))
-            if unknown:
-                raise ValidationError({"rules": [_("Unknown points actions: %(actions)s.")
-                                                 % {"actions": ", ".join(unknown)}]})
             for action, (value, cap) in rules.items():
                 data[f"{action}_points"], data[f"{action}_cap"] = value, cap
         form = forms.RuleSetForm(data)
         cleaned = valid_form(form)
-        ruleset = points.ruleset_create(actor=request.user, version=cleaned["version"],
+        unknown = {action: tuple(v) for action, v in (rules or {}).items() if action not in points.POINT_ACTIONS}
+        ruleset = points.ruleset_create(actor=request.user, version=cleaned["version"],  # refuses unknown actions
                                         effective_from=cleaned["effective_from"], daily_cap=cleaned["daily_cap"],
-                                        rules=form.rules())
+                                        rules={**form.rules(), **unknown})
         return Response(_ruleset(ruleset), status=status.HTTP_201_CREATED)
 

@@ -26,7 +26,7 @@ from mofan.core.xlsx import xlsx_response
 from mofan.learning import forms, points, selectors, services
 from mofan.learning.manage import CREATE
 from mofan.learning.models import DailyIssue
-from mofan.org.forms import apply_service_errors
+from mofan.org.forms import apply_service_errors, flash_errors
 from mofan.org.models import Unit
 
 FIGURE_ROWS_SHOWN = 200
@@ -38,8 +38,7 @@ def _run(request: HttpRequest, call: Callable[[], T]) -> T | None:
     try:
         return call()
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     return None

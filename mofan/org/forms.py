@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -36,6 +38,12 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
+    """Show a service's ValidationError as messages on the next page (for actions posted without a form page)."""
+    for message in exc.messages:
+        messages.error(request, message)
 
 
 class UnitCreateForm(forms.Form):

@@ -14,21 +14,13 @@ from typing import Any
 
 import pytest
 
-from mofan.demo.district import DEMO_PASSWORD
+from tests.browser.journey import sign_in
 
 pytestmark = pytest.mark.browser
 
 TOWN = "新华街道"
 DEPARTMENT = "城关市场监督管理所"  # chuzhi's unit, a district department the township can summon
 PHONE = "13904711234"
-
-
-def sign_in(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def sign_out(page: Any) -> None:

@@ -14,20 +14,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from mofan.demo.district import DEMO_PASSWORD
 from mofan.exams.demo import POLICY
+from tests.browser.journey import sign_in
 
 pytestmark = pytest.mark.browser
 
 MEMBER, CADRE, SECRETARY = "dangyuan", "ganbu", "shuji"
-
-
-def sign_in(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def choice_questions(page: Any) -> list[Any]:

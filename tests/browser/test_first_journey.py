@@ -15,19 +15,11 @@ from openpyxl import load_workbook
 
 from mofan.core.identity import id_number_check_digit
 from mofan.core.masking import mask_id_number
-from mofan.demo.district import DEMO_PASSWORD
+from tests.browser.journey import sign_in
 
 pytestmark = pytest.mark.browser
 
 TOWN = "新华街道"
-
-
-def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def id_number(seq: int) -> str:
