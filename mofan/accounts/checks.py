@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from mofan.config.env import DEV_SECRET_KEY, PROFILES
+
 LIMITS = [
     # (setting, comparison, bound, id, message)
     ("MOFAN_LOCKOUT_ATTEMPTS", "le", 5, "mofan.E001", "Lockout must apply after at most 5 failed sign-ins."),
@@ -51,4 +53,37 @@ def check_level3_controls(app_configs: Any = None, **kwargs: Any) -> list[Error]
         errors.append(Error("Only the lockout sign-in backend may be configured.", id="mofan.E014"))
     if getattr(settings, "MOFAN_PROFILE", "") == "production" and settings.MOFAN_DATA_KEY.startswith("dev-only"):
         errors.append(Error("MOFAN_DATA_KEY must be set to a secret in production.", id="mofan.E015"))
+    return errors
+
+
+def _weak_secret_key(key: str) -> bool:
+    """Django's own bar for a secret key (security.W009), here an error: 50 characters, 5 different ones."""
+    return len(key) < 50 or len(set(key)) < 5
+
+
+@register(Tags.security, deploy=True)
+def check_production_profile(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The production profile: no development key, no DEBUG, only named hosts. A mistyped MOFAN_PROFILE never
+    gets here (mofan.config.env refuses it at start); E021 catches a profile set past the environment."""
+    errors: list[Error] = []
+    profile = getattr(settings, "MOFAN_PROFILE", "")
+    if profile not in PROFILES:
+        errors.append(Error(f"MOFAN_PROFILE={profile!r} is not one of {', '.join(PROFILES)}.", id="mofan.E021"))
+    if profile != "development":  # production, and anything that is not plainly development
+        key = str(settings.SECRET_KEY)
+        if key == DEV_SECRET_KEY or key.startswith(("dev-only", "django-insecure")):
+            errors.append(Error("MOFAN_SECRET_KEY must be set to a secret in production: this is the built-in "
+                                "development key.", id="mofan.E016"))
+        elif _weak_secret_key(key):
+            errors.append(Error("MOFAN_SECRET_KEY is too weak for production: at least 50 characters, 5 of "
+                                "them different.", id="mofan.E017"))
+        if settings.DEBUG:
+            errors.append(Error("DEBUG must be off in production (MOFAN_DEBUG).", id="mofan.E018"))
+        hosts = [str(host) for host in settings.ALLOWED_HOSTS]
+        if any("*" in host for host in hosts):
+            errors.append(Error(f"ALLOWED_HOSTS must name the server, not a wildcard (MOFAN_ALLOWED_HOSTS={hosts!r}).",
+                                id="mofan.E019"))
+        if not any(host.strip() for host in hosts):
+            errors.append(Error("ALLOWED_HOSTS is empty: set MOFAN_ALLOWED_HOSTS to the server's names.",
+                                id="mofan.E020"))
     return errors

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -31,9 +33,32 @@ def _str(name: str, default: str) -> str:
     return raw if raw not in (None, "") else default
 
 
+PROFILES = ("development", "production")
+# The built-in development key: ``check --deploy`` refuses it in production (mofan.E016).
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"  # noqa: S105  # nosec B105
+
+
+def _profile() -> str:
+    """``MOFAN_PROFILE``, exactly one of PROFILES: a mistyped value (``Production``, ``prod``) stops mofan at
+    start instead of silently running the development profile."""
+    raw = _str("MOFAN_PROFILE", "development")
+    if raw not in PROFILES:
+        raise ImproperlyConfigured(
+            f"MOFAN_PROFILE={raw!r} is not a profile of mofan; use one of: {', '.join(PROFILES)} "
+            f"(exactly, in lower case). MOFAN_PROFILE 取值无效，只能是 {' 或 '.join(PROFILES)}。"
+        )
+    return raw
+
+
+def _hosts() -> list[str]:
+    """``MOFAN_ALLOWED_HOSTS``, comma separated; blanks around names and empty entries are dropped."""
+    raw = _str("MOFAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    return [host.strip() for host in raw.split(",") if host.strip()]
+
+
 @dataclass(frozen=True)
 class Env:
-    profile: str  # "development" (embedded default) or "production"
+    profile: str  # one of PROFILES: "development" (embedded default) or "production"
     debug: bool
     secret_key: str
     data_key: str  # key material for SM4 encryption of personal data at rest
@@ -61,11 +86,11 @@ class Env:
 def load() -> Env:
     var_dir = Path(_str("MOFAN_VAR_DIR", str(BASE_DIR / "var")))
     return Env(
-        profile=_str("MOFAN_PROFILE", "development"),
+        profile=_profile(),
         debug=_bool("MOFAN_DEBUG", False),
-        secret_key=_str("MOFAN_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789"),
+        secret_key=_str("MOFAN_SECRET_KEY", DEV_SECRET_KEY),
         data_key=_str("MOFAN_DATA_KEY", "dev-only-data-key-change-me"),
-        allowed_hosts=_str("MOFAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(","),
+        allowed_hosts=_hosts(),
         database_url=_str("MOFAN_DATABASE_URL", f"sqlite:///{var_dir / 'mofan.sqlite3'}"),
         redis_url=_str("MOFAN_REDIS_URL", ""),
         celery_always_eager=_bool("MOFAN_CELERY_EAGER", True),
