@@ -23,6 +23,8 @@ from mofan.accounts.roles import Action
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
 from mofan.org.forms import flash_errors
+from mofan.twofactor import services as twofactor_services
+from mofan.twofactor import session as twofactor_session
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -31,6 +33,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         next_url = ""
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if twofactor_services.has_device(form.user):
+            # Password accepted; not signed in until the authenticator's code (mofan.twofactor.views.verify).
+            twofactor_session.start_pending(request, form.user.pk, next_url)
+            return redirect("twofactor:verify")
         login(request, form.user)
         request.session[LAST_SEEN] = time.time()
         services.record_login(user=form.user)

@@ -60,6 +60,14 @@ class AuditEvent:
     MEMBERSHIP_GRANTED = register(120, "accounts.membership.granted", _("Role granted"))
     MEMBERSHIP_REVOKED = register(121, "accounts.membership.revoked", _("Role revoked"))
     ACCESS_DENIED = register(130, "accounts.permission.denied", _("Action refused"))
+    # two factors 160–179 (mofan.twofactor)
+    TWOFACTOR_ENROLLED = register(160, "accounts.twofactor.enrolled", _("Authenticator enrolled"))
+    TWOFACTOR_VERIFIED = register(161, "accounts.twofactor.verified", _("Second factor verified"))
+    TWOFACTOR_FAILED = register(162, "accounts.twofactor.failed", _("Wrong second-factor code"))
+    TWOFACTOR_RECOVERY_USED = register(163, "accounts.twofactor.recovery_used", _("Recovery code used"))
+    TWOFACTOR_RECOVERY_REGENERATED = register(164, "accounts.twofactor.recovery_regenerated",
+                                              _("Recovery codes regenerated"))
+    TWOFACTOR_RESET = register(165, "accounts.twofactor.reset", _("Authenticator reset by an administrator"))
     # org 200–299
     UNIT_CREATED = register(200, "org.unit.created", _("Unit created"))
     UNIT_RENAMED = register(201, "org.unit.renamed", _("Unit renamed"))

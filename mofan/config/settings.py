@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "mofan.audit",
     "mofan.org",
     "mofan.accounts",
+    "mofan.twofactor",
     "mofan.cases",
     "mofan.questions",
     "mofan.exams",
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mofan.accounts.middleware.IdleTimeoutMiddleware",
     "mofan.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "mofan.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -114,6 +116,7 @@ MOFAN_PASSWORD_MAX_AGE_DAYS = ENV.password_max_age_days
 MOFAN_LOCKOUT_ATTEMPTS = ENV.lockout_attempts
 MOFAN_LOCKOUT_MINUTES = ENV.lockout_minutes
 MOFAN_IDLE_TIMEOUT_MINUTES = ENV.idle_timeout_minutes
+MOFAN_ADMIN_2FA = ENV.admin_2fa
 MOFAN_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 MOFAN_IMPORT_MAX_BYTES = ENV.import_max_bytes
 MOFAN_IMPORT_MAX_ROWS = ENV.import_max_rows
