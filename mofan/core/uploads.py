@@ -1,4 +1,5 @@
-"""Checking uploaded files by what they are, not what they are called: a photo must start like a photo."""
+"""Checking uploaded files by what they are, not what they are called: a photo must start like a photo; and
+reading an upload to be imported without ever holding more than its limit (``read_limited``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 # extension → (content type, magic prefix or None for zip-based Office files)
@@ -63,3 +65,31 @@ def check_upload(upload: Any, *, max_bytes: int | None = None) -> CheckedUpload:
         raise ValidationError(_("The file %(name)s is not really a .%(ext)s file.") % {"name": name, "ext": extension})
     return CheckedUpload(name=name[-200:], content_type=content_type, size=len(content),
                          sha256=hashlib.sha256(content).hexdigest(), content=content)
+
+
+_READ_CHUNK = 1024 * 1024
+
+
+def read_limited(file: Any, max_bytes: int) -> bytes:
+    """The bytes of an upload to be imported (a Django ``UploadedFile``, a binary file or bytes), refused with
+    a clear message when it holds more than ``max_bytes``; never more than ``max_bytes`` + 1 MiB is read, whatever
+    the file claims its size to be. The xlsx, CSV and JSON importers read their file through this."""
+    if isinstance(file, bytes | bytearray):
+        data = bytes(file)
+    else:
+        if hasattr(file, "seek"):
+            file.seek(0)
+        parts: list[bytes] = []
+        total = 0
+        chunks = file.chunks(_READ_CHUNK) if hasattr(file, "chunks") else iter(lambda: file.read(_READ_CHUNK), b"")
+        for chunk in chunks:
+            parts.append(bytes(chunk))
+            total += len(chunk)
+            if total > max_bytes:
+                break
+        data = b"".join(parts)
+    if len(data) > max_bytes:
+        size = max(len(data), int(getattr(file, "size", 0) or 0))
+        raise ValidationError(_("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
+                              % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes)})
+    return data

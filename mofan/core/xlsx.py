@@ -1,4 +1,5 @@
-"""Excel in and out: every list exports through ``xlsx_response``; imports read through ``read_rows``."""
+"""Excel in and out: every list exports through ``xlsx_response`` (each cell through ``core.exports.safe_cell``);
+imports read through ``read_rows``, which refuses a zip bomb before and while parsing (``unpacked_limit``)."""
 
 from __future__ import annotations
 
@@ -6,29 +7,48 @@ import io
 import zipfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from mofan.core.exports import restore_cell, safe_cell, safe_text
+from mofan.core.uploads import read_limited
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FORMULA_START = ("=", "+", "-", "@")
+_INVALID_TITLE = str.maketrans({c: " " for c in "\\*?:/[]"})
 
 
-def _safe(value: Any) -> Any:
-    """Neutralise spreadsheet formula injection in text cells (CWE-1236)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+def _cell(value: Any) -> Any:
+    """A value as an xlsx cell takes it: through ``safe_cell`` (formulas neutralised, control characters
+    stripped), an aware datetime in local time without its zone (xlsx has none)."""
+    value = safe_cell(value)
     if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
         return timezone.localtime(value).replace(tzinfo=None)
     return value
+
+
+def _append(ws: Any, values: Iterable[Any]) -> None:
+    """Append a row; a text is always a string cell, never a formula (``safe_cell`` already quoted any text
+    starting with "=", this makes sure openpyxl cannot take one for a formula)."""
+    ws.append([_cell(v) for v in values])
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
+def sheet_title(title: Any) -> str:
+    """A valid sheet name: no control characters, none of \\ * ? : / [ ], at most 31 characters."""
+    return safe_text(title).translate(_INVALID_TITLE).strip("'")[:31] or "Sheet1"
 
 
 def write_xlsx(
@@ -36,14 +56,13 @@ def write_xlsx(
 ) -> bytes:
     """A workbook with one sheet: optional note lines, a bold frozen header row, then the rows."""
     wb = Workbook()
-    ws = wb.create_sheet(title[:31] or "Sheet1", 0)
+    ws = wb.create_sheet(sheet_title(title), 0)
     for extra in wb.sheetnames[1:]:
         del wb[extra]
-    ws.title = title[:31]
     for note in notes:
-        ws.append([note])
+        _append(ws, [note])
         ws.cell(row=ws.max_row, column=1).font = Font(italic=True, color="666666")
-    ws.append([str(h) for h in headers])
+    _append(ws, [str(h) for h in headers])
     header_row = ws.max_row
     for col in range(1, len(headers) + 1):
         cell = ws.cell(row=header_row, column=col)
@@ -53,7 +72,7 @@ def write_xlsx(
         ws.column_dimensions[get_column_letter(col)].width = max(12, min(40, len(str(headers[col - 1])) * 2 + 4))
     ws.freeze_panes = f"A{header_row + 1}"  # a coordinate string: ws.cell() would create an empty row 2
     for row in rows:
-        ws.append([_safe(v) for v in row])
+        _append(ws, row)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -69,7 +88,10 @@ def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and password-protected workbooks
 _ZIP_MAGIC = b"PK\x03\x04"
-_UNPACKED_RATIO = 40  # a workbook may unpack to at most this many times the upload limit (zip bombs)
+_CELL_BYTES = 256  # the unpacked XML a cell may take on average (see ``unpacked_limit``)
+_FIXED_PART_BYTES = 1024 * 1024  # workbook, styles, theme, rels, a help sheet: the parts that hold no rows
+_UNPACK_RATIO = 100  # a workbook may unpack to at most this many times its own size
+_READ_CHUNK = 64 * 1024  # a zip member is decompressed at most this much at a time
 _HEADER_SEARCH_ROWS = 20  # note lines a template may carry above its header row
 _EMPTY_ROW_SLACK = 10_000  # empty (e.g. formatted but blank) rows read beyond max_rows before giving up
 
@@ -85,29 +107,6 @@ class SheetRow:
 
     number: int
     values: dict[str, Any]
-
-
-def _file_size(file: Any) -> int:
-    if isinstance(file, bytes | bytearray):
-        return len(file)
-    size = getattr(file, "size", None)
-    if isinstance(size, int):
-        return size
-    position = file.tell()
-    file.seek(0, io.SEEK_END)
-    end = int(file.tell())
-    file.seek(position)
-    return end - position
-
-
-def _file_bytes(file: Any) -> bytes:
-    if isinstance(file, bytes | bytearray):
-        return bytes(file)
-    if hasattr(file, "seek"):
-        file.seek(0)
-    if hasattr(file, "chunks"):  # Django UploadedFile: memory or temporary file
-        return b"".join(file.chunks())
-    return bytes(file.read())
 
 
 def _header_text(value: Any) -> str:
@@ -129,20 +128,20 @@ def read_rows(
 ) -> list[SheetRow]:
     """Read the table of an uploaded .xlsx: find the header row (note lines above it are skipped), check the
     columns, and return the non-empty rows below it. Raises ``XlsxReadError`` with a clear message for an
-    empty, oversize, malformed or non-xlsx file, wrong or missing columns, or more than ``max_rows`` rows.
+    empty, oversize, malformed or non-xlsx file, one that unpacks to more than ``unpacked_limit`` (a zip
+    bomb: refused before parsing from the zip's directory, and while parsing from the bytes decompressed),
+    wrong or missing columns, or more than ``max_rows`` rows.
 
     ``sheet`` names the sheet to read when present (otherwise the first one); ``optional`` headers may be
-    absent. The size is checked before anything is parsed.
+    absent; ``max_bytes`` is the upload's limit (``MOFAN_IMPORT_MAX_BYTES`` when not given). The sizes are
+    checked before anything is parsed.
     """
-    size = _file_size(file)
-    if size == 0:
+    try:
+        data = read_limited(file, settings.MOFAN_IMPORT_MAX_BYTES if max_bytes is None else max_bytes)
+    except ValidationError as exc:
+        raise XlsxReadError(exc.messages) from None
+    if not data:
         raise XlsxReadError(_("The file is empty."))
-    if max_bytes is not None and size > max_bytes:
-        raise XlsxReadError(
-            _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes)}
-        )
-    data = _file_bytes(file)
     if data.startswith(_OLE2_MAGIC):
         raise XlsxReadError(_("This is an old .xls workbook or a password-protected file. Open it in Excel or WPS "
                               "and save it as an .xlsx workbook without a password."))
@@ -153,25 +152,135 @@ def read_rows(
                 "or WPS and save it again as .xlsx.")
     if not zipfile.is_zipfile(io.BytesIO(data)):  # e.g. an upload cut short
         raise XlsxReadError(damaged)
+    budget = _UnpackBudget(unpacked_limit(columns=len(expected_headers), max_rows=max_rows, upload_size=len(data)),
+                           max_rows)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise XlsxReadError(damaged) from None
-    if unpacked > _UNPACKED_RATIO * (max_bytes or max(size, 1024 * 1024)):
-        raise XlsxReadError(_("The workbook is too large once unpacked. Split it into smaller files."))
+    # Before parsing: the sizes the zip's central directory declares, each member and all together.
+    if any(m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for m in members):
+        raise XlsxReadError(damaged)  # Excel and WPS only deflate; bzip2 and lzma would decompress unbounded
+    if any(m.file_size > budget.limit for m in members) or sum(m.file_size for m in members) > budget.limit:
+        raise budget.refusal()
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = _open_workbook(data, budget)
     except Exception:  # openpyxl raises KeyError, ValueError, zip and XML errors alike on a bad file
+        if budget.exceeded:
+            raise budget.refusal() from None
         raise XlsxReadError(damaged) from None
     try:
         return _read_table(workbook, expected_headers, max_rows, optional=optional, sheet=sheet)
-    except XlsxReadError:
-        raise
-    except Exception:
+    except Exception as exc:
+        if budget.exceeded:
+            raise budget.refusal() from None
+        if isinstance(exc, XlsxReadError):
+            raise
         raise XlsxReadError(damaged) from None
     finally:
         workbook.close()
+
+
+def unpacked_limit(*, columns: int, max_rows: int, upload_size: int) -> int:
+    """How many bytes an uploaded workbook may unpack to: what its rows may legitimately hold, or a fixed
+    ratio to its own size, whichever is smaller.
+
+    - What its rows may hold: ``max_rows`` (``MOFAN_IMPORT_MAX_ROWS``) × its columns × 256 bytes of XML per
+      cell, plus 1 MiB for the parts that hold no rows (workbook, styles, theme, relationships, a 说明 sheet).
+      A cell's XML (``<c r="Q20000" s="1" t="s"><v>19999</v></c>``, its text in the sheet or in sharedStrings)
+      measured 50 bytes on average for the question bank (17 columns of Chinese stems, options and
+      explanations): 256 is five times that. 20,000 questions → 84 MiB; 20,000 people (7 columns) → 35 MiB.
+    - 100 times the upload: real workbooks unpack to 4–10 times their size (the question bank above: 6.4),
+      very repetitive ones to about 30; deflate reaches 1,000:1, which is what a zip bomb uses. So the issue's
+      287 KB upload may unpack to 28 MiB, not to the 191 MiB that drove the server to 2.9 GB.
+
+    The limit is checked before parsing, on the sizes the zip's central directory declares (each member and
+    the total), and while parsing, on the bytes actually decompressed (``_UnpackBudget``), so a directory that
+    understates what gets decompressed is caught as well.
+    """
+    content = _FIXED_PART_BYTES + max_rows * max(columns, 1) * _CELL_BYTES
+    return min(content, _UNPACK_RATIO * max(upload_size, 0))
+
+
+class _UnpackBudget:
+    """The bytes a workbook may still unpack, shared by every zip member read while parsing it."""
+
+    def __init__(self, limit: int, max_rows: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.max_rows = max_rows
+        self.exceeded = False
+
+    def take(self, count: int) -> None:
+        self.used += count
+        if self.used > self.limit:
+            self.exceeded = True
+        if self.exceeded:
+            raise self.refusal()
+
+    def refusal(self) -> XlsxReadError:
+        self.exceeded = True
+        return XlsxReadError(
+            _("The workbook unpacks to more than %(limit)s, more than a table of %(rows)s rows holds (it may be a "
+              "zip bomb). Split it into smaller files, or save it again in Excel or WPS.")
+            % {"limit": filesizeformat(self.limit), "rows": self.max_rows}
+        )
+
+
+class _CountedMember(io.RawIOBase):
+    """A zip member's bytes, decompressed a chunk at a time and counted against the workbook's budget."""
+
+    def __init__(self, raw: Any, budget: _UnpackBudget) -> None:
+        super().__init__()
+        self._raw = raw
+        self._budget = budget
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._budget.exceeded:
+            raise self._budget.refusal()
+        data = self._raw.read(min(len(buffer), _READ_CHUNK))
+        self._budget.take(len(data))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+class _GuardedZipFile(zipfile.ZipFile):
+    """A zip archive whose members are read through ``_CountedMember``: openpyxl opens every part through
+    ``ZipFile.open`` (``ZipFile.read`` too), so nothing it parses escapes the count."""
+
+    def __init__(self, data: bytes, budget: _UnpackBudget) -> None:
+        super().__init__(io.BytesIO(data))
+        self._budget = budget
+
+    def open(self, name: Any, mode: Literal["r", "w"] = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> Any:
+        member = super().open(name, mode, pwd, force_zip64=force_zip64)
+        return _CountedMember(member, self._budget) if mode == "r" else member
+
+
+def _open_workbook(data: bytes, budget: _UnpackBudget) -> Any:
+    """``openpyxl.load_workbook(read_only=True, data_only=True)`` over a ``_GuardedZipFile``."""
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    reader.archive.close()
+    reader.archive = _GuardedZipFile(data, budget)
+    reader.valid_files = reader.archive.namelist()
+    reader.read()
+    return reader.wb
+
+
+def _read_cell(value: Any) -> Any:
+    """A cell as read: a text stripped, with the quote an export put before a formula-like text removed
+    (``core.exports.restore_cell``), so an export imports again unchanged."""
+    return restore_cell(value.strip()).strip() if isinstance(value, str) else value
 
 
 def _read_table(
@@ -225,8 +334,7 @@ def _read_table(
                 _("The sheet has more than %(count)s rows, counting empty ones. Delete the empty rows below the "
                   "table, or split the file.") % {"count": max_rows + _EMPTY_ROW_SLACK}
             )
-        values = {h: (row[i].strip() if isinstance(row[i], str) else row[i]) if i < len(row) else None
-                  for h, i in columns.items()}
+        values = {h: _read_cell(row[i]) if i < len(row) else None for h, i in columns.items()}
         if all(v is None or v == "" for v in values.values()):
             continue
         if len(result) >= max_rows:
@@ -248,15 +356,15 @@ def add_help_sheet(
     then the columns again with example rows that are not imported."""
     from django.utils.translation import gettext as _
 
-    sheet = workbook.create_sheet(title)
-    sheet.append([_("Column"), _("Required"), _("How to fill it in")])
+    sheet = workbook.create_sheet(sheet_title(title))
+    _append(sheet, [_("Column"), _("Required"), _("How to fill it in")])
     for column, required, text in explain:
-        sheet.append([column, _("yes") if required else _("no"), text])
+        _append(sheet, [column, _("yes") if required else _("no"), text])
     sheet.append([])
-    sheet.append([_("Example (this sheet is not imported):")])
-    sheet.append(list(columns))
+    _append(sheet, [_("Example (this sheet is not imported):")])
+    _append(sheet, list(columns))
     for example in examples:
-        sheet.append(list(example))
+        _append(sheet, list(example))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.column_dimensions["A"].width = first_width

@@ -32,6 +32,7 @@ from mofan.accounts.permissions import acting_user, ensure_can
 from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
+from mofan.core.uploads import read_limited
 from mofan.core.xlsx import SheetRow, XlsxReadError, _read_table, read_rows
 from mofan.org.importers import ImportRejected, ProgressCallback, RowError
 from mofan.org.importers import _Row as _SheetRowChecker
@@ -81,13 +82,11 @@ def detect_format(name: str, head: bytes = b"") -> str:
 
 
 def _file_bytes(file: Any) -> bytes:
-    if isinstance(file, bytes | bytearray):
-        return bytes(file)
-    if hasattr(file, "seek"):
-        file.seek(0)
-    if hasattr(file, "chunks"):
-        return b"".join(file.chunks())
-    return bytes(file.read())
+    """The upload's bytes, through the one guarded reader (never more than ``MOFAN_IMPORT_MAX_BYTES`` read)."""
+    try:
+        return read_limited(file, settings.MOFAN_IMPORT_MAX_BYTES)
+    except ValidationError as exc:
+        raise _refuse(exc.messages[0]) from None
 
 
 def _refuse(message: str) -> ImportRejected:

@@ -371,7 +371,7 @@ def test_oversize_file_is_refused_before_it_is_parsed(district: Any, admin: Any,
     def must_not_parse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("parsed an oversize file")
 
-    monkeypatch.setattr(xlsx, "load_workbook", must_not_parse)
+    monkeypatch.setattr(xlsx, "_open_workbook", must_not_parse)
     report = rejected(lambda: import_people(actor=admin, file=people_file([person_row(1)])))
     assert len(report) == 1 and report[0].row is None and "1000" in report[0].message.replace("\xa0", "")
     assert Person.objects.count() == 0
@@ -538,7 +538,7 @@ def test_zip_bomb_is_refused(district: Any, admin: Any, settings: Any) -> None:
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * 1_000_000)
     assert len(buffer.getvalue()) < 10_000
     report = rejected(lambda: import_people(actor=admin, file=upload(buffer.getvalue())))
-    assert [e.message for e in report] == [_("The workbook is too large once unpacked. Split it into smaller files.")]
+    assert len(report) == 1 and "zip bomb" in report[0].message  # 1 MB from a 1 KB upload: 100 × 1 KB at most
 
 
 def test_rows_after_many_empty_rows_are_not_dropped(district: Any, admin: Any, settings: Any) -> None:
