@@ -141,7 +141,7 @@ def check_code(*, user: User, code: str) -> str | None:
         note = "no device"
         if device is not None:
             note = "wrong code"
-            if len(clean) == totp.DIGITS and clean.isdigit():
+            if len(clean) == totp.DIGITS and clean.isascii() and clean.isdigit():
                 step = totp.matching_step(crypto.decrypt(device.secret_sealed), clean)
                 if step is not None and step <= device.last_step:
                     note = "replayed code"

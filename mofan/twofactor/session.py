@@ -35,7 +35,13 @@ PENDING_SECONDS = 300  # the code step must follow the password within five minu
 
 
 def start_pending(request: HttpRequest, user_id: int, next_url: str = "") -> None:
-    """The password was accepted for an account with an authenticator: remember who (not signed in yet)."""
+    """The password was accepted for an account with an authenticator: remember who (not signed in yet).
+    A session signed in as someone else is signed out first: the code step then speaks for this account."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        from django.contrib.auth import logout
+
+        logout(request)
     request.session.cycle_key()
     request.session[PENDING_USER] = user_id
     request.session[PENDING_SINCE] = time.time()

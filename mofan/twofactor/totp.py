@@ -42,7 +42,7 @@ def code_at(secret: str, at: float | None = None) -> str:
 def matching_step(secret: str, code: str, *, at: float | None = None, window: int = 1) -> int | None:
     """The time step within ±``window`` of ``at`` whose code is ``code``, or None. Compared in constant time."""
     code = code.strip().replace(" ", "")
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     key = _key(secret)
     now = time_step(at)

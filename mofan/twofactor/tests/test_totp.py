@@ -52,7 +52,7 @@ def test_window_is_one_step_either_side() -> None:
         assert totp.matching_step(secret, future, at=at) is None
 
 
-@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "12 34 5x"])
+@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "12 34 5x", "１２３４５６", "12345٠"])
 def test_malformed_codes_never_match(code: str) -> None:
     assert totp.matching_step(totp.new_secret(), code) is None
 
