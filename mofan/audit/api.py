@@ -12,10 +12,11 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from mofan.accounts.roles import Action
 from mofan.audit import selectors, services
-from mofan.audit.models import AuditLog
+from mofan.audit.models import AuditLog, AuditVerifyRun
 from mofan.audit.views import LogFilterForm, export_response
 from mofan.core.api import valid_form
 
@@ -42,6 +43,20 @@ class AuditLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class VerifyRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditVerifyRun
+        fields = ["id", "started", "finished", "ok", "checked", "first_bad_seq", "first_bad_id", "kind", "message",
+                  "started_by"]
+        read_only_fields = fields
+
+
+class ChainStatusSerializer(serializers.Serializer):
+    alert = serializers.BooleanField(help_text="The last verification found the chain broken.")
+    stale = serializers.BooleanField(help_text="No verification finished in the last two days.")
+    last_run = VerifyRunSerializer(allow_null=True)
+
+
 class AuditCursorPagination(CursorPagination):
     page_size = selectors.PAGE_SIZE
     ordering = "-id"
@@ -53,7 +68,7 @@ class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = AuditLogSerializer
     pagination_class = AuditCursorPagination
-    http_method_names = ["get", "head", "options"]
+    http_method_names = ["get", "post", "head", "options"]  # POST only to start a verification of the chain
 
     def _filters(self) -> selectors.LogFilters:
         form = LogFilterForm(self.request.query_params)
@@ -85,3 +100,18 @@ class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             actor=request.user, filters=self._filters(), file_format=request.query_params.get("file", "")
         )
         return export_response(rows, request.query_params.get("file", ""))
+
+    @extend_schema(responses=ChainStatusSerializer)
+    @action(detail=False, methods=["get"], url_path="chain")
+    def chain(self, request: Request) -> Response:
+        """The audit chain's state: the last verification and whether it is an alert (the chain broken)."""
+        status = selectors.chain_status(actor=request.user)
+        return Response(ChainStatusSerializer(
+            {"alert": status.alert, "stale": status.stale, "last_run": status.last_run}).data)
+
+    @extend_schema(request=None, responses=VerifyRunSerializer)
+    @action(detail=False, methods=["post"], url_path="chain/verify")
+    def chain_verify(self, request: Request) -> Response:
+        """Verify the chain now (audit administrator); the run is kept and audited."""
+        run = services.verify_run(actor=request.user)
+        return Response(VerifyRunSerializer(run).data)

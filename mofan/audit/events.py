@@ -130,3 +130,6 @@ class AuditEvent:
     CONTEST_QUALIFIED = register(475, "contests.round.qualified", _("Qualifiers chosen"))
     CONTEST_LIVE_QUESTION = register(476, "contests.live.question_opened", _("Live question opened"))
     AUDIT_EXPORTED = register(900, "audit.log.exported", _("Audit trail exported"))
+    # the audit chain 910–929 (mofan/audit/chain.py)
+    AUDIT_CHAIN_VERIFIED = register(910, "audit.chain.verified", _("Audit chain verified"))
+    AUDIT_CHAIN_PURGED = register(911, "audit.chain.purged", _("Audit records past the retention period purged"))

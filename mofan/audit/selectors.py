@@ -123,3 +123,42 @@ def log_get(*, actor: Any, pk: Any) -> AuditLog:
         return _scoped(actor, Action.AUDIT_VIEW).get(pk=pk)
     except (AuditLog.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """What the audit trail page and the API show about the chain: the last verification, and the alert."""
+
+    last_run: Any  # AuditVerifyRun | None
+    alert: bool  # the last finished verification found the chain broken
+    stale: bool  # no verification finished in the last two days
+
+    @property
+    def kind_label(self) -> str:
+        return chain_kind_label(self.last_run.kind) if self.last_run is not None else ""
+
+
+def chain_kind_label(kind: str) -> str:
+    from mofan.audit import chain
+
+    labels = {
+        chain.ALTERED: _("altered"), chain.INSERTED: _("inserted"), chain.REORDERED: _("out of order"),
+        chain.MISSING: _("missing"),
+    }
+    return str(labels.get(kind, kind))
+
+
+STALE_AFTER_HOURS = 48
+
+
+def chain_status(*, actor: Any) -> ChainStatus:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mofan.audit.models import AuditVerifyRun
+
+    ensure_audit_reader(actor)
+    last = AuditVerifyRun.objects.filter(finished__isnull=False).order_by("-id").first()
+    stale = last is None or last.finished is None or last.finished < timezone.now() - timedelta(hours=STALE_AFTER_HOURS)
+    return ChainStatus(last_run=last, alert=last is not None and last.ok is False, stale=stale)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
+from mofan.audit import chain
 from mofan.audit.context import current
-from mofan.audit.events import EventType
+from mofan.audit.events import AuditEvent, EventType
 from mofan.audit.models import AuditLog
 from mofan.core.masking import mask_values
 
@@ -35,7 +37,8 @@ def audit_record(
     ctx = current()
     if target is not None and not unit_path:
         unit_path = getattr(target, "path", "") or getattr(target, "unit_path", "") or ""
-    return AuditLog.objects.create(
+    row = AuditLog(
+        at=timezone.now(),
         actor=user,
         actor_name=(actor_name or name)[:150],
         ip=ctx.ip if ctx else None,
@@ -50,6 +53,26 @@ def audit_record(
         new_values=mask_values(new),
         note=note[:500],
     )
+    # The ip as the database will give it back (IPv6 normalised).
+    row.ip = AuditLog._meta.get_field("ip").get_prep_value(row.ip)
+    fields = {name: getattr(row, name) for name in chain.SEALED_FIELDS}
+    try:
+        _append(row, fields, skip_taken=False)
+    except IntegrityError:
+        # The next position is taken by a row that did not come through here (written directly into the
+        # database): go on after it, so the trail keeps recording; ``verify`` reports that row.
+        _append(row, fields, skip_taken=True)
+    return row
+
+
+def _append(row: AuditLog, fields: dict[str, Any], *, skip_taken: bool) -> None:
+    with transaction.atomic():
+        # The head stays locked until the outer transaction ends: audited writes take their positions one at
+        # a time, in the order they commit, and a rolled-back write gives its position back.
+        row.seq, row.prev_mac = chain.advance_head(skip_taken=skip_taken)
+        row.mac = chain.seal(fields, row.prev_mac)
+        row.save(force_insert=True)
+        chain.store_head(row.mac)
 
 
 def audit_refusal(*, actor: Any, event: EventType, target: models.Model | None = None, note: str = "") -> None:
@@ -80,3 +103,70 @@ def log_export(*, actor: Any, filters: Any, file_format: str) -> Any:
         )
     audit_record(actor=actor, event=AuditEvent.AUDIT_EXPORTED, new={"format": file_format, "filters": filters.as_dict()})
     return rows
+
+
+# The chain: verify and purge -----------------------------------------------------------------------------
+
+
+def chain_verify() -> chain.ChainResult:
+    """Walk the whole audit chain (read only): the command, the scheduled task and the page use this."""
+    return chain.verify()
+
+
+def verify_run(*, actor: Any = None, started_by: str = "") -> Any:
+    """Verify the chain and keep the result (``AuditVerifyRun``), itself audited (AUDIT_CHAIN_VERIFIED).
+
+    ``actor`` is the audit administrator who started it from the page or the API (checked here); ``None``
+    for the schedule and the command, which name themselves in ``started_by``."""
+    from mofan.audit.models import AuditVerifyRun
+
+    if actor is not None:
+        from mofan.audit.selectors import ensure_audit_reader
+
+        ensure_audit_reader(actor)
+        started_by = actor.get_username()
+    run = AuditVerifyRun.objects.create(started=timezone.now(), started_by=started_by[:150])
+    result = chain_verify()
+    run.finished = timezone.now()
+    run.ok = result.ok
+    run.checked = result.checked
+    run.first_bad_seq = result.first_bad_seq
+    run.first_bad_id = result.first_bad_id
+    run.kind = result.kind
+    run.message = result.detail[:500]
+    with transaction.atomic():
+        run.save()
+        audit_record(
+            actor=actor, actor_name="" if actor is not None else (started_by or "system"), event=AuditEvent.AUDIT_CHAIN_VERIFIED,
+            target=run, success=result.ok,
+            new={"checked": result.checked, "last_seq": result.last_seq, "first_bad_seq": result.first_bad_seq,
+                 "first_bad_id": result.first_bad_id, "kind": result.kind},
+            note=result.detail,
+        )
+    return run
+
+
+def purge_expired(*, now: Any = None) -> int:
+    """Delete the oldest records past the retention period (``MOFAN_AUDIT_RETENTION_DAYS``), as a prefix of
+    the chain, and move its start to the first record kept: ``verify`` then starts there. Returns how many
+    records went. The database's trigger still refuses to delete a record younger than 183 days."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from mofan.audit.models import AuditChainHead
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.MOFAN_AUDIT_RETENTION_DAYS)
+    with transaction.atomic():
+        chain.lock_head()  # no position is taken while the start moves
+        head = AuditChainHead.objects.get(pk=1)
+        young = AuditLog.objects.filter(seq__gt=head.purged_through, at__gte=cutoff).order_by("seq").first()
+        through = young.seq - 1 if young is not None else head.seq
+        if through <= head.purged_through:
+            return 0
+        last = AuditLog.objects.filter(seq=through).values_list("mac", flat=True).first() or ""
+        deleted, _detail = AuditLog.objects.filter(seq__gt=head.purged_through, seq__lte=through).delete()
+        AuditChainHead.objects.filter(pk=1).update(purged_through=through, purged_mac=last)
+    audit_record(actor=None, actor_name="system", event=AuditEvent.AUDIT_CHAIN_PURGED,
+                 new={"deleted": deleted, "through_seq": through, "cutoff": cutoff.isoformat()})
+    return deleted

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from mofan.accounts.roles import Action
 from mofan.audit import selectors, services
@@ -112,7 +112,8 @@ def log_list(request: HttpRequest) -> HttpResponse:
             actor=request.user, filters=filters,
             before=_int_or_none(request.GET.get("before")), after=_int_or_none(request.GET.get("after")),
         )
-    context = {"form": form, "page": page, "query": _filter_query(request.GET), "size": selectors.PAGE_SIZE}
+    context = {"form": form, "page": page, "query": _filter_query(request.GET), "size": selectors.PAGE_SIZE,
+               "chain": selectors.chain_status(actor=request.user)}
     return render(request, "audit/log_list.html", context)
 
 
@@ -186,3 +187,16 @@ def log_export(request: HttpRequest, file_format: str) -> HttpResponse | Streami
         flash_errors(request, exc)
         return redirect(f"{reverse('audit:log_list')}?{_filter_query(request.GET)}")
     return export_response(rows, file_format)
+
+
+@require_POST
+@login_required
+def chain_verify(request: HttpRequest) -> HttpResponse:
+    """The audit administrator verifies the chain now (the schedule does it once a day)."""
+    run = services.verify_run(actor=request.user)
+    if run.ok:
+        messages.success(request, _("The audit chain is intact: %(n)d records checked.") % {"n": run.checked})
+    else:
+        messages.error(request, _("The audit chain is broken: the first %(kind)s record is at position %(seq)s.") % {
+            "kind": selectors.chain_kind_label(run.kind), "seq": run.first_bad_seq})
+    return redirect("audit:log_list")

@@ -62,6 +62,7 @@ class Env:
     debug: bool
     secret_key: str
     data_key: str  # key material for SM4 encryption of personal data at rest
+    audit_key: str  # key material for the HMAC-SM3 chain of the audit trail (never in the database)
     allowed_hosts: list[str]
     database_url: str
     redis_url: str
@@ -91,6 +92,7 @@ def load() -> Env:
         debug=_bool("MOFAN_DEBUG", False),
         secret_key=_str("MOFAN_SECRET_KEY", DEV_SECRET_KEY),
         data_key=_str("MOFAN_DATA_KEY", "dev-only-data-key-change-me"),
+        audit_key=_str("MOFAN_AUDIT_KEY", "dev-only-audit-key-change-me"),
         allowed_hosts=_hosts(),
         database_url=_str("MOFAN_DATABASE_URL", f"sqlite:///{var_dir / 'mofan.sqlite3'}"),
         redis_url=_str("MOFAN_REDIS_URL", ""),

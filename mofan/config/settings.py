@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "mofan.audit.middleware.RequestContextMiddleware",
     "mofan.cases.sweeper.SweepAfterResponseMiddleware",  # time limits without Celery (ADR 0007)
+    "mofan.audit.middleware.VerifyAfterResponseMiddleware",  # the audit chain verified daily without Celery
 ]
 
 ROOT_URLCONF = "mofan.config.urls"
@@ -124,6 +125,7 @@ MOFAN_ATTACHMENT_MAX_BYTES = ENV.attachment_max_bytes
 MOFAN_PUBLIC_REPORTS_PER_HOUR = ENV.public_reports_per_hour
 MOFAN_LEARNING_INDIVIDUAL_RANKING = ENV.learning_individual_ranking
 MOFAN_DATA_KEY = ENV.data_key
+MOFAN_AUDIT_KEY = ENV.audit_key  # the audit chain's HMAC-SM3 key (mofan/audit/chain.py)
 
 SESSION_COOKIE_AGE = ENV.idle_timeout_minutes * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -182,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
     "cases-sweep": {"task": "mofan.cases.sweep", "schedule": 60.0},
     # Test attempts past their time limit or the test's close are submitted (mofan/exams/tasks.py).
     "exams-sweep": {"task": "mofan.exams.sweep", "schedule": 60.0},
+    # The audit chain verified once a day; a failure is an alert on the audit trail page (mofan/audit/tasks.py).
+    "audit-verify": {"task": "mofan.audit.verify", "schedule": 24 * 3600.0},
 }
 
 LOGGING = {
