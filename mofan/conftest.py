@@ -95,6 +95,21 @@ def login() -> Callable[[User], Client]:
     return make_client
 
 
+@pytest.fixture
+def reauth() -> Callable[..., Client]:
+    """Confirm the identity of a signed-in client's account the real way (POST /api/accounts/reauth/ with the
+    password, and ``code`` when it has an authenticator), as a person must before unmasking personal data,
+    exporting it or granting roles. Signing in alone does not count."""
+
+    def confirm(client: Client, password: str = PASSWORD, code: str = "") -> Client:
+        response = client.post("/api/accounts/reauth/", {"password": password, "code": code},
+                               content_type="application/json")
+        assert response.status_code == 200, response.content  # noqa: S101
+        return client
+
+    return confirm
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """PBKDF2 at full strength costs a fraction of a second per account; tests are about rules, not hashing."""

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from mofan.accounts import views
+from mofan.accounts import reauth, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change_view, name="password_change"),
+    path("reauth/", reauth.reauth_view, name="reauth"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
     path("users/export.xlsx", views.user_export, name="user_export"),

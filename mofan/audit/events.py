@@ -68,6 +68,9 @@ class AuditEvent:
     TWOFACTOR_RECOVERY_REGENERATED = register(164, "accounts.twofactor.recovery_regenerated",
                                               _("Recovery codes regenerated"))
     TWOFACTOR_RESET = register(165, "accounts.twofactor.reset", _("Authenticator reset by an administrator"))
+    # re-authentication before sensitive actions 180–189 (mofan.accounts.reauth)
+    REAUTHENTICATED = register(180, "accounts.session.reauthenticated", _("Identity confirmed for a sensitive action"))
+    REAUTH_FAILED = register(181, "accounts.session.reauth_failed", _("Identity confirmation failed"))
     # org 200–299
     UNIT_CREATED = register(200, "org.unit.created", _("Unit created"))
     UNIT_RENAMED = register(201, "org.unit.renamed", _("Unit renamed"))

@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from mofan.accounts.api import AccountViewSet
+from mofan.accounts.reauth import ReauthAPIView
 from mofan.audit.api import AuditLogViewSet
 from mofan.cases.api_urls import urlpatterns as cases_api_urls
 from mofan.contests.api_urls import urlpatterns as contests_api_urls
@@ -17,5 +19,6 @@ router.register("imports", ImportViewSet, basename="import")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("audit", AuditLogViewSet, basename="audit")
 
-urlpatterns = (router.urls + cases_api_urls + questions_api_urls + exams_api_urls + contests_api_urls
-               + learning_api_urls)
+# Before the router: "accounts/reauth/" would otherwise be read as the account with the id "reauth".
+urlpatterns = ([path("accounts/reauth/", ReauthAPIView.as_view(), name="api-reauth")] + router.urls + cases_api_urls
+               + questions_api_urls + exams_api_urls + contests_api_urls + learning_api_urls)

@@ -76,6 +76,7 @@ class Env:
     lockout_attempts: int
     lockout_minutes: int
     idle_timeout_minutes: int
+    reauth_minutes: int  # re-authentication before sensitive actions holds this long
     admin_2fa: bool  # the three administrators must sign in with a second factor (TOTP)
     audit_retention_days: int
     import_max_bytes: int
@@ -105,6 +106,7 @@ def load() -> Env:
         lockout_attempts=_int("MOFAN_LOCKOUT_ATTEMPTS", 5),
         lockout_minutes=_int("MOFAN_LOCKOUT_MINUTES", 15),
         idle_timeout_minutes=_int("MOFAN_IDLE_TIMEOUT_MINUTES", 30),
+        reauth_minutes=_int("MOFAN_REAUTH_MINUTES", 5),
         admin_2fa=_bool("MOFAN_ADMIN_2FA", True),
         audit_retention_days=_int("MOFAN_AUDIT_RETENTION_DAYS", 183),
         import_max_bytes=_int("MOFAN_IMPORT_MAX_BYTES", 5 * 1024 * 1024),

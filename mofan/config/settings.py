@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mofan.accounts.middleware.IdleTimeoutMiddleware",
     "mofan.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "mofan.accounts.reauth.ReauthMiddleware",  # a page that needs a recent re-authentication asks for it
     "mofan.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -117,6 +118,7 @@ MOFAN_PASSWORD_MAX_AGE_DAYS = ENV.password_max_age_days
 MOFAN_LOCKOUT_ATTEMPTS = ENV.lockout_attempts
 MOFAN_LOCKOUT_MINUTES = ENV.lockout_minutes
 MOFAN_IDLE_TIMEOUT_MINUTES = ENV.idle_timeout_minutes
+MOFAN_REAUTH_MINUTES = ENV.reauth_minutes
 MOFAN_ADMIN_2FA = ENV.admin_2fa
 MOFAN_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 MOFAN_IMPORT_MAX_BYTES = ENV.import_max_bytes

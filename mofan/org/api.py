@@ -19,6 +19,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mofan.accounts.permissions import can
+from mofan.accounts.reauth import require_recent_auth
+from mofan.accounts.roles import Action
 from mofan.core.api import KeysetPagination
 from mofan.org import services
 from mofan.org.models import Person, Unit, UnitKind
@@ -119,8 +122,8 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 @extend_schema(tags=["people"])
 class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """People within the caller's jurisdiction. The ID number is only ever returned masked, except by
-    ``reveal`` (audited, for roles allowed to view personal data)."""
+    """People within the caller's jurisdiction. The ID number and the phone are only ever returned masked,
+    except by ``reveal`` (audited, for roles allowed to view personal data, after a recent re-authentication)."""
 
     serializer_class = PersonSerializer
     queryset = Person.objects.none()
@@ -181,8 +184,11 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=None, responses=PersonRevealSerializer)
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk: str | None = None) -> Response:
-        """The clear ID number and phone, for roles allowed to view personal data. Every call is audited."""
+        """The clear ID number and phone, for roles allowed to view personal data, after a recent
+        re-authentication (``/api/accounts/reauth/``; else 403 ``reauth_required``). Every call is audited."""
         person = self.get_object()
+        if can(request.user, Action.PERSON_VIEW_SENSITIVE, person.unit):  # without the permission: the service's 403
+            require_recent_auth(request)
         id_number = services.person_reveal_id_number(actor=request.user, person=person)
         response = Response(PersonRevealSerializer({"id_number": id_number, "phone": person.phone}).data)
         response["Cache-Control"] = "no-store"

@@ -1,6 +1,7 @@
 """API shapes of units and people. Read serializers never carry the stored 身份证号 (cipher or digest), only
-its masked copy, and mask the phone for whoever may not see it. Write serializers only check types: the
-services validate against the tree and write."""
+its masked copy, and the phone masked for every role: the clear values leave only through the unmask action
+(``PersonViewSet.reveal``: PERSON_VIEW_SENSITIVE, a recent re-authentication, one audit row). Write
+serializers only check types: the services validate against the tree and write."""
 
 from __future__ import annotations
 
@@ -8,18 +9,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from mofan.accounts.permissions import can
-from mofan.accounts.roles import Action
 from mofan.core.masking import mask_phone
 from mofan.org.models import Gender, Person, Unit, UnitKind
 from mofan.org.selectors import unit_list
-
-
-def visible_phone(actor: Any, person: Person) -> str:
-    """The phone as this actor may see it: clear with PERSON_VIEW_SENSITIVE on the person's unit, else masked."""
-    if can(actor, Action.PERSON_VIEW_SENSITIVE, person.unit):
-        return person.phone
-    return mask_phone(person.phone)
 
 
 class JurisdictionUnitField(serializers.PrimaryKeyRelatedField):
@@ -76,8 +68,8 @@ class PersonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_phone(self, person: Person) -> str:
-        request = self.context.get("request")
-        return visible_phone(request.user if request is not None else None, person)
+        """Masked for everyone, in lists and details alike (defect 13: it was clear for 系统管理员, unaudited)."""
+        return mask_phone(person.phone)
 
 
 class PersonCreateSerializer(serializers.Serializer):

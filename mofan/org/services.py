@@ -323,7 +323,7 @@ def person_reveal_id_number(*, actor: Any, person: Person) -> str:
     """The clear ID number for a role that needs it; every reveal is audited."""
     ensure_can(actor, Action.PERSON_VIEW_SENSITIVE, person.unit, target=person)
     audit_record(actor=actor, event=AuditEvent.PERSON_SENSITIVE_VIEWED, target=person, unit_path=person.unit.path,
-                 note="id_number")
+                 note="id_number,phone")  # the callers show both
     return crypto.decrypt(person.id_number_cipher) if person.id_number_cipher else ""
 
 

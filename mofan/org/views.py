@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.permissions import can, has_action
+from mofan.accounts.reauth import recent_auth_required, require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.core.masking import mask_phone
 from mofan.core.paging import PAGE_SIZE, KeysetPage, keyset_page
@@ -32,7 +33,6 @@ from mofan.core.xlsx import xlsx_response
 from mofan.org import selectors, services
 from mofan.org.forms import PersonForm, UnitCreateForm, UnitEditForm, UnitMoveForm, apply_service_errors
 from mofan.org.models import ALLOWED_PARENTS, Person, Unit, UnitKind
-from mofan.org.serializers import visible_phone
 
 SEARCH_LIMIT = 200
 
@@ -43,8 +43,9 @@ class PersonRow:
     phone: str
 
 
-def _person_rows(actor: Any, people: Any) -> list[PersonRow]:
-    return [PersonRow(person=p, phone=visible_phone(actor, p)) for p in people]
+def _person_rows(people: Any) -> list[PersonRow]:
+    """Lists show the phone masked to every role; the clear value only through ``person_reveal`` (audited)."""
+    return [PersonRow(person=p, phone=mask_phone(p.phone)) for p in people]
 
 
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> KeysetPage:
@@ -118,7 +119,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ancestors": ancestors,
         "children": selectors.unit_children(actor=actor, unit=unit),
         "people": people,
-        "rows": _person_rows(actor, people.items),
+        "rows": _person_rows(people.items),
         "history": selectors.unit_history(actor=actor, unit=unit),
         "can_manage": can_manage,
         "can_add_child": can_manage and any(unit.kind in parents for parents in ALLOWED_PARENTS.values()),
@@ -222,7 +223,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     people = _page(request, selectors.person_list(actor=actor, **filters))
     return render(request, "org/person_list.html", {
         "people": people,
-        "rows": _person_rows(actor, people.items),
+        "rows": _person_rows(people.items),
         "filters": filters,
         "party": request.GET.get("party", ""),
         "can_create": has_action(actor, Action.ORG_MANAGE),
@@ -256,6 +257,8 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the clear ID number and phone to a role allowed to see them (audited by the service)."""
     actor = request.user
     person = selectors.person_get(actor=actor, pk=pk)
+    if can(actor, Action.PERSON_VIEW_SENSITIVE, person.unit):  # without the permission: the service's 403
+        require_recent_auth(request)
     id_number = services.person_reveal_id_number(actor=actor, person=person)
     revealed = {"id_number": id_number, "phone": person.phone}
     if getattr(request, "htmx", False):
@@ -290,8 +293,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.user
     person = selectors.person_get(actor=actor, pk=pk)
     _refuse_unless_manage(actor, person.unit)
-    # Whoever may not see the phone edits it blind: a blank field keeps the stored number.
-    phone_hidden = not can(actor, Action.PERSON_VIEW_SENSITIVE, person.unit)
+    # Everyone edits the phone blind (the form is no way around the audited unmask): a blank field keeps the
+    # stored number.
+    phone_hidden = True
     initial = {"name": person.name, "gender": person.gender, "phone": "" if phone_hidden else person.phone,
                "is_party_member": person.is_party_member, "post": person.post}
     form = PersonForm(request.POST or None, actor=actor, editing=True, initial=initial,
@@ -317,6 +321,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@recent_auth_required  # names, posts and party membership of many people: personal data
 def person_export(request: HttpRequest) -> HttpResponse:
     """The people list (same filters as the page) as xlsx, phone and ID number always masked; audited."""
     actor = request.user

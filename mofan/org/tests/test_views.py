@@ -101,12 +101,12 @@ def test_unit_detail_renders_breadcrumb_people_history(district: Any, people: An
     assert url("unit_move", district.village_a1.pk) not in html
 
 
-def test_unit_detail_shows_manage_buttons_and_clear_phone_to_admin(district: Any, people: Any, admin: Any) -> None:
+def test_unit_detail_shows_manage_buttons_and_masked_phone_to_admin(district: Any, people: Any, admin: Any) -> None:
     html = admin.get(url("unit_detail", district.village_a1.pk)).content.decode()
     assert url("unit_edit", district.village_a1.pk) in html
     assert url("unit_move", district.village_a1.pk) in html
     assert f'{url("unit_create")}?parent={district.village_a1.pk}' in html
-    assert "13812345678" in html
+    assert "138****5678" in html and "13812345678" not in html  # lists mask for every role (issue 9 defect 13)
     assert id_number(1) not in html
 
 
@@ -226,9 +226,9 @@ def test_person_list_masks_phone_for_everyday_role(district: Any, people: Any, o
     assert people["a1"].id_number_masked in html and id_number(1) not in html
 
 
-def test_person_list_shows_phone_to_sensitive_role_but_never_id(district: Any, people: Any, admin: Any) -> None:
+def test_person_list_masks_phone_for_sensitive_role_too(district: Any, people: Any, admin: Any) -> None:
     html = admin.get(url("person_list")).content.decode()
-    assert "13812345678" in html
+    assert "138****5678" in html and "13812345678" not in html  # clear only through the audited unmask
     assert id_number(1) not in html and id_number(2) not in html
 
 
@@ -263,7 +263,7 @@ def test_person_list_query_count_is_constant(
         assert admin.get(url("person_list"), {"unit": district.town_a.pk, "page": 2}).status_code == 200
 
 
-def test_person_detail_is_masked_and_reveal_is_audited(district: Any, people: Any, admin: Any) -> None:
+def test_person_detail_is_masked_and_reveal_is_audited(district: Any, people: Any, admin: Any, reauth: Any) -> None:
     person = people["a1"]
     html = admin.get(url("person_detail", person.pk)).content.decode()
     assert id_number(1) not in html and "13812345678" not in html
@@ -271,6 +271,7 @@ def test_person_detail_is_masked_and_reveal_is_audited(district: Any, people: An
     assert url("person_reveal", person.pk) in html
 
     assert admin.get(url("person_reveal", person.pk)).status_code == 405
+    reauth(admin)
     before = AuditLog.objects.count()
     response = admin.post(url("person_reveal", person.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -379,7 +380,8 @@ def test_person_edit_refused_to_everyday_role(district: Any, people: Any, operat
 # Export -------------------------------------------------------------------------------------------------
 
 
-def test_person_export_masks_and_audits(district: Any, people: Any, admin: Any) -> None:
+def test_person_export_masks_and_audits(district: Any, people: Any, admin: Any, reauth: Any) -> None:
+    reauth(admin)
     before = AuditLog.objects.count()
     rows = xlsx_rows(admin.get(url("person_export")))
     header, body = rows[0], rows[1:]
@@ -394,7 +396,8 @@ def test_person_export_masks_and_audits(district: Any, people: Any, admin: Any) 
         AuditEvent.EXPORT_LIST.id, "org.person", {"list": "org.person", "count": 2})
 
 
-def test_person_export_follows_list_filters(district: Any, people: Any, admin: Any) -> None:
+def test_person_export_follows_list_filters(district: Any, people: Any, admin: Any, reauth: Any) -> None:
+    reauth(admin)
     rows = xlsx_rows(admin.get(url("person_export"), {"unit": district.village_a2.pk}))
     assert [r[0] for r in rows[1:]] == ["甲二"]
     rows = xlsx_rows(admin.get(url("person_export"), {"party": "1"}))
@@ -415,8 +418,8 @@ def test_unit_export(district: Any, operator: Any) -> None:
 # Isolation ----------------------------------------------------------------------------------------------
 
 
-def test_town_user_sees_nothing_of_other_town(district: Any, people: Any, town_client: Any) -> None:
-    client = town_client
+def test_town_user_sees_nothing_of_other_town(district: Any, people: Any, town_client: Any, reauth: Any) -> None:
+    client = reauth(town_client)
     b = people["b1"]
     for target in (url("unit_detail", district.town_b.pk), url("unit_detail", district.village_b1.pk),
                    url("unit_children", district.town_b.pk), url("unit_detail", district.district.pk),
@@ -453,8 +456,8 @@ def test_town_user_cannot_change_other_town(district: Any, people: Any, town_cli
     assert not AuditLog.objects.filter(event_id=AuditEvent.PERSON_SENSITIVE_VIEWED.id).exists()
 
 
-def test_audit_admin_sees_no_org_data(district: Any, people: Any, make_user: Any, login: Any) -> None:
-    client = login(make_user(Role.AUDIT_ADMIN, district.district))
+def test_audit_admin_sees_no_org_data(district: Any, people: Any, make_user: Any, login: Any, reauth: Any) -> None:
+    client = reauth(login(make_user(Role.AUDIT_ADMIN, district.district)))
     html = client.get(url("unit_tree")).content.decode()
     assert "甲镇" not in html and "测试区" not in html
     html = client.get(url("person_list")).content.decode()
