@@ -2,8 +2,9 @@
 
 Reads go through ``cases.selectors`` (so the API sees exactly what the pages see: nothing outside the actor's
 jurisdiction, which is a 404); create goes through ``services.intake.case_create`` with the channel "api".
-Lists page by keyset, newest first (``?after=<id>`` is the next page). The reporter is masked in lists; the
-detail shows them in clear, audited, to whoever holds CASE_VIEW_REPORTER on the case's centre.
+Lists page by keyset, newest first (``?after=<id>`` is the next page). The reporter is masked in lists and
+details for every role; ``POST /api/cases/<id>/reveal/`` shows them in clear to whoever holds
+CASE_VIEW_REPORTER on the case's centre, after a recent re-authentication, audited.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mofan.accounts.reauth import require_recent_auth
 from mofan.cases import kinds
 from mofan.cases.categories import category_get, clean_category
 from mofan.cases.models import Case, Channel, Urgency
 from mofan.cases.selectors import case_get, case_list
-from mofan.cases.serializers import CaseCreateSerializer, CaseSerializer
+from mofan.cases.serializers import CaseCreateSerializer, CaseSerializer, ReporterSerializer, reporter_data
+from mofan.cases.services import privacy
 from mofan.cases.services.intake import case_create
 from mofan.core.api import KeysetPagination
 from mofan.org.selectors import unit_get
@@ -124,9 +128,20 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """A case; the reporter in clear (audited) for CASE_VIEW_REPORTER on its centre, else masked."""
+        """A case; the reporter masked (``reveal`` unmasks)."""
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=ReporterSerializer)
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, pk: str | None = None) -> Response:
+        """The reporter's name, phone and ID number in clear, for CASE_VIEW_REPORTER on the case's centre after a
+        recent re-authentication (``/api/accounts/reauth/``; else 403 ``reauth_required``). Audited."""
         case = self.get_object()
-        return Response(CaseSerializer(case, context={**self.get_serializer_context(), "reveal": True}).data)
+        if privacy.may_view_reporter(request.user, case):  # without the permission: the service's 403
+            require_recent_auth(request)
+        response = Response(reporter_data(privacy.reporter_reveal(actor=request.user, case=case)))
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
     def create(self, request: Request) -> Response:

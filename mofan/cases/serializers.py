@@ -1,6 +1,6 @@
-"""API shapes of cases. Read serializers carry the reporter masked, or in clear (audited) only when the view
-asks for it and the actor may see it (``services.privacy.reporter_for``); the ID number cipher never
-leaves. Write serializers only check types: ``services.intake.case_create`` validates and writes."""
+"""API shapes of cases. Read serializers carry the reporter masked, always; the clear values leave only
+through ``CaseViewSet.reveal`` (``services.privacy.reporter_reveal``: CASE_VIEW_REPORTER, a recent
+re-authentication, audited); the ID number cipher never leaves. Write serializers only check types: ``services.intake.case_create`` validates and writes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rest_framework import serializers
 from mofan.cases import kinds
 from mofan.cases.forms_intake import intake_areas
 from mofan.cases.models import Case, Urgency
-from mofan.cases.services.privacy import Reporter, reporter_for, reporter_masked
+from mofan.cases.services.privacy import Reporter, reporter_masked
 from mofan.org.models import Unit
 
 
@@ -25,8 +25,7 @@ class ReporterSerializer(serializers.Serializer):
 
 
 class CaseSerializer(serializers.ModelSerializer):
-    """A case. ``reporter`` is masked unless the serializer's context has ``reveal`` and the actor holds
-    CASE_VIEW_REPORTER on the case's centre (each such view is audited)."""
+    """A case. ``reporter`` is masked for every role, in lists and details alike (``reveal`` unmasks)."""
 
     state_label = serializers.SerializerMethodField()
     channel_label = serializers.CharField(source="get_channel_display", read_only=True)
@@ -50,14 +49,12 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReporterSerializer)
     def get_reporter(self, case: Case) -> dict[str, Any]:
-        request = self.context.get("request")
-        reporter: Reporter
-        if self.context.get("reveal") and request is not None:
-            reporter = reporter_for(request.user, case)
-        else:
-            reporter = reporter_masked(case)
-        return {"name": reporter.name, "phone": reporter.phone, "id_number": reporter.id_number,
-                "masked": reporter.masked, "anonymous": reporter.anonymous}
+        return reporter_data(reporter_masked(case))
+
+
+def reporter_data(reporter: Reporter) -> dict[str, Any]:
+    return {"name": reporter.name, "phone": reporter.phone, "id_number": reporter.id_number,
+            "masked": reporter.masked, "anonymous": reporter.anonymous}
 
 
 class IntakeAreaField(serializers.PrimaryKeyRelatedField):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from mofan.accounts.reauth import require_recent_auth
 from mofan.cases import categories, kinds
 from mofan.cases import selectors_work as work
 from mofan.cases.models import (
@@ -239,9 +240,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @never_cache
 def reporter_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """The reporter's unmasked name, phone and ID number; the service checks CASE_VIEW_REPORTER and audits
-    the view. HTMX swaps the reporter block; without HTMX the case page comes back with it open."""
+    """The reporter's unmasked name, phone and ID number after a recent re-authentication (else the way to it);
+    the service checks CASE_VIEW_REPORTER and audits the view. HTMX swaps the reporter block; without HTMX the case page comes back with it open."""
     case = case_get(actor=request.user, pk=pk)
+    if privacy.may_view_reporter(request.user, case):  # without the permission: the service's 403
+        require_recent_auth(request)
     revealed = privacy.reporter_reveal(actor=request.user, case=case)
     if request.headers.get("HX-Request"):
         return render(request, "cases/work/_reporter_revealed.html", {"case": case, "revealed": revealed})

@@ -1,6 +1,8 @@
-"""The reporter's personal data (PIPL minimum necessary): masked for everyone whose role does not need it,
-shown in clear only to ``CASE_VIEW_REPORTER`` on the case's holding centre, and every clear view audited
-(``CASE_REPORTER_VIEWED``). Pages and the API both go through ``reporter_for``."""
+"""The reporter's personal data (PIPL minimum necessary): masked in every list, page, API answer and export,
+for every role; shown in clear only through the explicit unmask action (the case page's button,
+``POST /api/cases/<id>/reveal/``), to ``CASE_VIEW_REPORTER`` on the case's holding centre after a recent
+re-authentication (``accounts.reauth``, checked by the views), and every clear view audited
+(``CASE_REPORTER_VIEWED``). Pages and the API both go through ``reporter_reveal``."""
 
 from __future__ import annotations
 
@@ -45,10 +47,3 @@ def reporter_reveal(actor: Any, case: Case) -> Reporter:
                      note=",".join(shown))
     return Reporter(name=case.reporter_name, phone=case.reporter_phone, id_number=id_number, masked=False,
                     anonymous=case.anonymous)
-
-
-def reporter_for(actor: Any, case: Case) -> Reporter:
-    """The reporter as this actor may see them: in clear (audited) or masked."""
-    if may_view_reporter(actor, case):
-        return reporter_reveal(actor, case)
-    return reporter_masked(case)

@@ -151,9 +151,9 @@ def test_case_page_shows_header_masked_reporter_and_timeline(gov: Any, login: An
     assert reverse("cases:case_reporter_reveal", args=[case.pk]) in html
 
 
-def test_reveal_shows_the_reporter_and_audits_it(gov: Any, login: Any) -> None:
+def test_reveal_shows_the_reporter_and_audits_it(gov: Any, login: Any, reauth: Any) -> None:
     case = report(gov)
-    client = login(gov.village_a1_operator)
+    client = reauth(login(gov.village_a1_operator))
     response = client.post(reverse("cases:case_reporter_reveal", args=[case.pk]), HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and PHONE in html and ID_NUMBER in html and "王五" in html
