@@ -53,6 +53,25 @@ def check_level3_controls(app_configs: Any = None, **kwargs: Any) -> list[Error]
         errors.append(Error("Only the lockout sign-in backend may be configured.", id="mofan.E014"))
     if getattr(settings, "MOFAN_PROFILE", "") == "production" and settings.MOFAN_DATA_KEY.startswith("dev-only"):
         errors.append(Error("MOFAN_DATA_KEY must be set to a secret in production.", id="mofan.E015"))
+    errors.extend(_idle_logout_audited())
+    return errors
+
+
+def _idle_logout_audited() -> list[Error]:
+    """Idle sign-out is audited only if the idle-logout middleware or the idle sweep ends the session, not the
+    session store (mofan/accounts/sessions.py)."""
+    errors: list[Error] = []
+    limit = int(getattr(settings, "MOFAN_IDLE_TIMEOUT_MINUTES", 0)) * 60
+    if int(settings.SESSION_COOKIE_AGE) < limit + 3600:
+        errors.append(Error(
+            f"Sessions must be kept at least an hour beyond the idle limit, or the store ends them before the idle "
+            f"logout can be audited (SESSION_COOKIE_AGE={settings.SESSION_COOKIE_AGE!r}).", id="mofan.E022"))
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        errors.append(Error("Sessions must be stored in the database: the idle sweep ends and audits them there.",
+                            id="mofan.E023"))
+    if not settings.SESSION_SAVE_EVERY_REQUEST:
+        errors.append(Error("Sessions must be saved on every request: the idle sweep finds them by their expiry.",
+                            id="mofan.E024"))
     return errors
 
 

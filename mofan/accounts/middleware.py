@@ -7,15 +7,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from mofan.audit.events import AuditEvent
-from mofan.audit.services import audit_record
+from mofan.accounts.sessions import LAST_SEEN, end_idle_request_session, mark_sweep_due, run_pending_sweep
+from mofan.audit.context import RequestContext, reset_context, set_context
+from mofan.audit.middleware import client_ip
 
-LAST_SEEN = "mofan_last_seen"
+__all__ = ["LAST_SEEN", "IdleTimeoutMiddleware", "PasswordChangeRequiredMiddleware"]
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -23,19 +25,29 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 class IdleTimeoutMiddleware:
-    """Signs a session out when it has been idle longer than MOFAN_IDLE_TIMEOUT_MINUTES."""
+    """Signs a session out when it has been idle longer than MOFAN_IDLE_TIMEOUT_MINUTES, and audits it
+    (IDLE_LOGOUT). The sessions nobody comes back to are ended by the idle sweep (mofan/accounts/sessions.py),
+    which this middleware runs after a response in the embedded profile."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
+        request_finished.connect(run_pending_sweep, dispatch_uid="mofan.accounts.sessions.sweep")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        mark_sweep_due()
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = time.time()
             last = request.session.get(LAST_SEEN)
             limit = settings.MOFAN_IDLE_TIMEOUT_MINUTES * 60
             if last is not None and now - float(last) > limit:
-                audit_record(actor=user, event=AuditEvent.IDLE_LOGOUT)
+                # The audit context is set further down the chain: give the row its address here.
+                token = set_context(RequestContext(ip=client_ip(request),
+                                                   user_agent=request.META.get("HTTP_USER_AGENT", "")[:200]))
+                try:
+                    end_idle_request_session(request, now - float(last))
+                finally:
+                    reset_context(token)
                 logout(request)
                 if _is_api(request):
                     return JsonResponse({"detail": _("Your session has expired. Please sign in again.")}, status=401)

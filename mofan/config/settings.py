@@ -129,7 +129,10 @@ MOFAN_LEARNING_INDIVIDUAL_RANKING = ENV.learning_individual_ranking
 MOFAN_DATA_KEY = ENV.data_key
 MOFAN_AUDIT_KEY = ENV.audit_key  # the audit chain's HMAC-SM3 key (mofan/audit/chain.py)
 
-SESSION_COOKIE_AGE = ENV.idle_timeout_minutes * 60
+# The store keeps a session 12 hours beyond the idle limit, so the idle-logout middleware (or, for a closed
+# browser, the idle sweep) is what ends it, and audits it (mofan/accounts/sessions.py; check --deploy E022).
+SESSION_COOKIE_AGE = ENV.idle_timeout_minutes * 60 + 12 * 3600
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # the idle sweep reads the stored sessions
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -186,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
     "cases-sweep": {"task": "mofan.cases.sweep", "schedule": 60.0},
     # Test attempts past their time limit or the test's close are submitted (mofan/exams/tasks.py).
     "exams-sweep": {"task": "mofan.exams.sweep", "schedule": 60.0},
+    # Signed-in sessions idle past the limit that nobody came back to: ended and audited (accounts/sessions.py).
+    "accounts-idle-sessions": {"task": "mofan.accounts.sweep_idle_sessions", "schedule": 60.0},
     # The audit chain verified once a day; a failure is an alert on the audit trail page (mofan/audit/tasks.py).
     "audit-verify": {"task": "mofan.audit.verify", "schedule": 24 * 3600.0},
 }

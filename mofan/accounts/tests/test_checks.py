@@ -57,9 +57,14 @@ WEAKENED = [
      "mofan.E013"),
     ({"AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend"]}, "mofan.E014"),
     ({"MOFAN_PROFILE": "production", "MOFAN_DATA_KEY": "dev-only-data-key-change-me"}, "mofan.E015"),
+    ({"SESSION_COOKIE_AGE": 30 * 60}, "mofan.E022"),  # the store would end idle sessions unaudited (defect 12)
+    ({"MOFAN_IDLE_TIMEOUT_MINUTES": 30, "SESSION_COOKIE_AGE": 30 * 60 + 600}, "mofan.E022"),
+    ({"SESSION_ENGINE": "django.contrib.sessions.backends.signed_cookies"}, "mofan.E023"),
+    ({"SESSION_SAVE_EVERY_REQUEST": False}, "mofan.E024"),
 ]
 
 
+@pytest.mark.django_db  # in production on PostgreSQL the audit trail's deploy checks read the database
 @pytest.mark.parametrize(("overrides", "check_id"), WEAKENED, ids=[c for _, c in WEAKENED])
 def test_check_deploy_fails_when_a_control_is_weakened(overrides: dict[str, Any], check_id: str) -> None:
     with override_settings(**overrides):

@@ -22,6 +22,9 @@ from django.test import override_settings
 from mofan.config import env
 from mofan.config.env import DEV_SECRET_KEY
 
+# The deploy checks of the audit trail read the database on PostgreSQL in production (mofan/audit/checks.py).
+pytestmark = pytest.mark.django_db
+
 STRONG_KEY = "k3y-for-the-tests-only-" + "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1908"
 PRODUCTION = {
     "MOFAN_PROFILE": "production",
@@ -119,6 +122,7 @@ def run_mofan(tmp_path: Path, *args: str, **environment: str | None) -> subproce
         "MOFAN_SECRET_KEY": STRONG_KEY,
         "MOFAN_DATA_KEY": "data-key-for-the-tests-only-5a4b3c2d1e0f",
         "MOFAN_ALLOWED_HOSTS": "mofan.example.gov.cn",
+        "MOFAN_AUDIT_KEY": "audit-key-for-the-tests-only-7e6d5c4b3a29",  # the audit chain's key (E042)
     })
     for name, value in environment.items():
         if value is None:

@@ -1,0 +1,154 @@
+"""Idle sign-out, ended and audited exactly once however the session is left (level 3: 登录连接超时自动退出).
+
+A signed-in session ends when it has been idle longer than ``MOFAN_IDLE_TIMEOUT_MINUTES``. Two things end it:
+
+- ``IdleTimeoutMiddleware``, when the person comes back: the page says why (``?expired=1``), the API says 401;
+- ``sweep_idle_sessions``, for the sessions nobody comes back to (the browser was closed — the cookie is a
+  browser-session cookie — or the tab was simply left): every minute by Celery beat in production
+  (``mofan.accounts.sweep_idle_sessions``), after a response at most once a minute in the embedded profile.
+
+The session store keeps a session 12 hours longer than the idle limit (``SESSION_COOKIE_AGE`` in settings,
+checked by ``check --deploy``, mofan.E022/E023), so the store never drops a session before one of the two
+has ended and audited it; a session the store has expired all the same (the server was down) is still swept
+and audited. Both end a session by deleting its row and audit only when their delete removed it, in one
+transaction, so a session ended by both at once is audited once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model, user_logged_in
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from mofan.audit.events import AuditEvent
+from mofan.audit.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+LAST_SEEN = "mofan_last_seen"
+DB_SESSIONS = "django.contrib.sessions.backends.db"
+SWEEP_EVERY_SECONDS = 60
+_LOCK_KEY = "mofan:accounts:idle-sweep"
+
+
+def idle_limit_seconds() -> int:
+    return int(settings.MOFAN_IDLE_TIMEOUT_MINUTES) * 60
+
+
+def _mark_seen(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """Every sign-in (the form, a second factor, a test's force_login) starts the idle clock."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[LAST_SEEN] = time.time()
+
+
+user_logged_in.connect(_mark_seen, dispatch_uid="mofan.accounts.sessions.mark_seen")
+
+
+def _audit(user: Any, idle_seconds: float, ended_by: str) -> None:
+    audit_record(actor=user, event=AuditEvent.IDLE_LOGOUT,
+                 new={"idle_minutes": int(idle_seconds // 60), "ended_by": ended_by})
+
+
+def end_idle_request_session(request: HttpRequest, idle_seconds: float) -> bool:
+    """Ends the request's idle session; audits it unless the sweep ended it first. True when audited here."""
+    key = request.session.session_key
+    with transaction.atomic():
+        ended = bool(key) and Session.objects.filter(session_key=key).delete()[0] > 0
+        if ended:
+            _audit(request.user, idle_seconds, "request")
+    return ended
+
+
+def sweep_idle_sessions(*, now: datetime | None = None) -> int:
+    """Ends and audits every stored signed-in session idle longer than the limit. Returns how many."""
+    now = now or timezone.now()
+    limit = idle_limit_seconds()
+    age = int(settings.SESSION_COOKIE_AGE)
+    # A session is saved on every request (SESSION_SAVE_EVERY_REQUEST) with expire_date = then + age: one
+    # whose last save is older than the limit has expire_date <= now + age - limit (an index range).
+    horizon = now + timedelta(seconds=age - limit)
+    store = SessionStore()
+    User = get_user_model()  # noqa: N806
+    ended = 0
+    candidates = Session.objects.filter(expire_date__lte=horizon).order_by("expire_date")
+    for key, data, expire in candidates.values_list("session_key", "session_data", "expire_date").iterator(
+            chunk_size=500):
+        decoded = store.decode(data)
+        user_id = decoded.get(SESSION_KEY)
+        if user_id is None:
+            if expire <= now:  # an expired anonymous session: what clearsessions would delete
+                Session.objects.filter(session_key=key, expire_date=expire).delete()
+            continue
+        last = decoded.get(LAST_SEEN)
+        seen = float(last) if last is not None else (expire - timedelta(seconds=age)).timestamp()
+        idle = now.timestamp() - seen
+        if idle <= limit:
+            continue
+        with transaction.atomic():
+            # Only if nothing saved it since it was read (a request in between) and nobody ended it.
+            if Session.objects.filter(session_key=key, expire_date=expire).delete()[0]:
+                user = User.objects.filter(pk=user_id).first()
+                _audit(user, idle, "sweep")
+                ended += 1
+    return ended
+
+
+def sweep_in_requests() -> bool:
+    """The embedded profile sweeps after responses; not when a Celery worker does it (a real broker) nor under
+    the test runner (tests sweep themselves). ``MOFAN_SWEEP_IN_REQUESTS`` overrides both, as for the cases."""
+    explicit = getattr(settings, "MOFAN_SWEEP_IN_REQUESTS", None)
+    if explicit is not None:
+        return bool(explicit)
+    if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
+        return False
+    return not hasattr(mail, "outbox")  # django.test.utils.setup_test_environment sets it
+
+
+_throttle_lock = threading.Lock()
+_next_run = {"at": 0.0}
+_pending = threading.local()
+
+
+def claim_sweep(clock: float | None = None) -> bool:
+    """True for at most one caller a minute in this process, and in every process when the cache is shared."""
+    clock = time.monotonic() if clock is None else clock
+    with _throttle_lock:
+        if clock < _next_run["at"]:
+            return False
+        _next_run["at"] = clock + SWEEP_EVERY_SECONDS
+    return bool(cache.add(_LOCK_KEY, "1", timeout=SWEEP_EVERY_SECONDS - 5))
+
+
+def reset_throttle() -> None:
+    with _throttle_lock:
+        _next_run["at"] = 0.0
+    cache.delete(_LOCK_KEY)
+
+
+def mark_sweep_due() -> None:
+    if sweep_in_requests() and claim_sweep():
+        _pending.due = True
+
+
+def run_pending_sweep(**kwargs: Any) -> None:
+    """``request_finished`` receiver: the sweep claimed during the request runs once the response is sent."""
+    if not getattr(_pending, "due", False):
+        return
+    _pending.due = False
+    try:
+        sweep_idle_sessions()
+    except Exception:  # the response is already sent; the next minute tries again
+        logger.exception("the idle-session sweep failed")
