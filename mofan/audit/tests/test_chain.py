@@ -258,3 +258,13 @@ def test_sqlite_refuses_upsert_of_a_row_onto_itself_before_it_was_refused() -> N
                    "(%s, '2020-01-01 00:00:00', 'forger', 100, 'x', 1, '', '', '', '', 'forged', %s, %s, %s)",
                    target.pk, target.seq, target.prev_mac, target.mac)
     assert AuditLog.objects.get(pk=target.pk).note == target.note
+
+
+def test_the_benchmark_runs_and_leaves_the_chain_intact() -> None:
+    from bench import runner
+
+    result = runner.run_here("audit_chain", 30)
+    metrics = result["metrics"]
+    assert metrics["audit_record_queries"] > metrics["plain_insert_queries"] >= 1
+    assert metrics["verify_per_s"] > 0 and "concurrent_per_s" not in metrics  # no threads inside a test
+    assert chain_verify().ok
