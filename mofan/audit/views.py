@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -25,6 +24,7 @@ from mofan.accounts.roles import Action
 from mofan.audit import selectors, services
 from mofan.audit.events import all_events
 from mofan.audit.models import AuditLog
+from mofan.core import exports
 from mofan.core.xlsx import xlsx_response
 from mofan.org.forms import flash_errors
 
@@ -125,9 +125,6 @@ HEADERS = [
     gettext_lazy("Object kind"), gettext_lazy("Object id"), gettext_lazy("Object"), gettext_lazy("Old values"),
     gettext_lazy("New values"), gettext_lazy("Note"),
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _values(values: Any) -> str:
     return json.dumps(values, ensure_ascii=False, sort_keys=True) if values else ""
 
@@ -140,22 +137,10 @@ def export_row(row: AuditLog) -> list[Any]:
     ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (CWE-1236), as core.xlsx does for xlsx."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
-
-
 def csv_lines(rows: Iterable[AuditLog]) -> Iterator[str]:
-    """CSV text, starting with a UTF-8 byte-order mark so Excel reads the Chinese correctly."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([str(h) for h in HEADERS])
-    for row in rows:
-        yield writer.writerow([_csv_safe(v) for v in export_row(row)])
+    """CSV text, starting with a UTF-8 byte-order mark so Excel reads the Chinese correctly; every cell through
+    ``core.exports.safe_cell`` (formulas neutralised, control characters stripped)."""
+    return exports.csv_lines(HEADERS, (export_row(row) for row in rows))
 
 
 def _filename(ext: str) -> str:
@@ -167,7 +152,7 @@ def export_response(rows: Any, file_format: str) -> HttpResponse | StreamingHttp
     if file_format == "xlsx":
         return xlsx_response(_filename("xlsx"), [str(h) for h in HEADERS], (export_row(r) for r in rows.iterator()),
                              title=_("Audit trail"))
-    response = StreamingHttpResponse(csv_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows.iterator(chunk_size=2000)), content_type=exports.CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(_filename('csv'))}"
     return response
 

@@ -48,7 +48,7 @@ def _append(ws: Any, values: Iterable[Any]) -> None:
 
 def sheet_title(title: Any) -> str:
     """A valid sheet name: no control characters, none of \\ * ? : / [ ], at most 31 characters."""
-    return safe_text(title).translate(_INVALID_TITLE).strip("'")[:31] or "Sheet1"
+    return safe_text(title).translate(_INVALID_TITLE).strip().strip("'")[:31] or "Sheet1"
 
 
 def write_xlsx(
@@ -110,7 +110,7 @@ class SheetRow:
 
 
 def _header_text(value: Any) -> str:
-    return str(value).strip().rstrip("*＊").strip() if value is not None else ""
+    return str(restore_cell(str(value).strip())).rstrip("*＊").strip() if value is not None else ""
 
 
 def _join(names: Iterable[str]) -> str:

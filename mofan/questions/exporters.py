@@ -1,9 +1,9 @@
 """Export of a bank and the downloadable import templates, in the format of ``questions.formats``: an export
-imports again, unchanged, into another bank. Exports are audited (``core.services.record_export``)."""
+imports again, unchanged, into another bank (a text that reads like a formula is written with a leading quote,
+``core.exports.safe_cell``, which the import removes). Exports are audited (``core.services.record_export``)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from mofan.core.exports import csv_bytes
 from mofan.core.services import record_export
 from mofan.core.xlsx import XLSX_CONTENT_TYPE, add_help_sheet, write_xlsx
 from mofan.questions import formats as f
@@ -34,12 +35,9 @@ class ExportFile:
 
 
 def _csv(columns: tuple[str, ...], rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    writer.writerows(rows)
-    # with a BOM, so that Excel and WPS open the UTF-8 file as UTF-8
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    # with a BOM, so that Excel and WPS open the UTF-8 file as UTF-8; every cell through ``safe_cell`` (a stem
+    # starting with "=" is written "'=…" and the import takes the quote off again)
+    return csv_bytes(columns, rows)
 
 
 def _json(objects: list[dict[str, Any]]) -> bytes:
