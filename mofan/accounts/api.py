@@ -1,5 +1,6 @@
 """Accounts over the API: the same selectors and services as the pages, so the same people may do the
-same things (系统管理员 creates and deactivates, 安全管理员 grants, revokes, unlocks and resets)."""
+same things (系统管理员 creates and deactivates, 安全管理员 grants, revokes, unlocks and resets; on an
+administrator's account only through a request a second administrator approves, /api/accounts/requests/)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mofan.accounts import selectors, services
-from mofan.accounts.models import Membership, User
+from mofan.accounts.models import AdminAction, AdminActionRequest, Membership, RequestState, User
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action, Role
 
 
@@ -80,6 +82,7 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Accounts in your jurisdiction. Writes go through the accounts services, which check the role."""
 
     serializer_class = AccountSerializer
+    lookup_value_regex = "[0-9]+"  # so that accounts/requests/ is not read as an account
 
     def get_queryset(self) -> QuerySet[User]:
         if self.action == "list":
@@ -110,7 +113,8 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=GrantSerializer, responses={200: AccountSerializer})
     @action(detail=True, methods=["post"])
     def grant(self, request: Request, pk: str) -> Response:
-        user = self.get_object()
+        user = self.get_object()  # outside the jurisdiction: 404 first
+        require_recent_auth(request)  # a role grant is a sensitive action: 403 reauth_required without it
         data = GrantSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -124,7 +128,8 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=RevokeSerializer, responses={200: AccountSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
-        user = self.get_object()
+        user = self.get_object()  # outside the jurisdiction: 404 first
+        require_recent_auth(request)  # a role revoke is a sensitive action: 403 reauth_required without it
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = selectors.membership_get(actor=request.user, user=user, pk=data.validated_data["membership"])
@@ -154,3 +159,129 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         user = self.get_object()
         services.user_deactivate(actor=request.user, user=user)  # type: ignore[arg-type]
         return self._reloaded(user)
+
+
+# Two-person rule (ADR 0012) ------------------------------------------------------------------------------
+
+
+class AdminRequestSerializer(serializers.ModelSerializer):
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+    target_username = serializers.CharField(source="target.username", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+
+    class Meta:
+        model = AdminActionRequest
+        fields = [
+            "id", "action", "action_label", "target", "target_username", "unit", "unit_name", "role", "membership",
+            "note", "requested_by", "requester_role", "requested_at", "state", "state_label", "decided_by",
+            "decided_at", "decision_note",
+        ]
+        read_only_fields = fields
+
+
+class AdminRequestCreateSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=AdminAction.choices)
+    user = serializers.IntegerField(help_text="The administrator's account (or, for a grant of an administrator "
+                                              "role, any account) the action applies to.")
+    unit = serializers.IntegerField(required=False, help_text="For grant: the unit of the role.")
+    role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="For grant: the role.")
+    membership = serializers.IntegerField(required=False, help_text="For revoke: the role (membership id).")
+    password = serializers.CharField(write_only=True, required=False, trim_whitespace=False,
+                                     style={"input_type": "password"},
+                                     help_text="For reset_password: the temporary password (only its hash is kept).")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("state", OpenApiTypes.STR, enum=list(RequestState.values),
+                                                    description="Only requests in this state")])
+)
+class AdminRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Requests for actions on administrators' accounts: one administrator submits, a second one (not the
+    submitter, not the subject, of another administrator role) approves — then the action is carried out —
+    or refuses; the submitter may withdraw. The services decide who may do what."""
+
+    serializer_class = AdminRequestSerializer
+
+    def get_queryset(self) -> QuerySet[AdminActionRequest]:
+        if self.action != "list":
+            return AdminActionRequest.objects.none()
+        qs = selectors.admin_requests(actor=self.request.user)
+        state = self.request.query_params.get("state", "")
+        if state:
+            if state not in RequestState.values:
+                raise _field_error("state", _("Unknown state."))
+            qs = qs.filter(state=state)
+        return qs
+
+    def get_object(self) -> AdminActionRequest:
+        return selectors.admin_request_get(actor=self.request.user, pk=self.kwargs["pk"])
+
+    def _shown(self, item: AdminActionRequest, status: int = 200) -> Response:
+        return Response(AdminRequestSerializer(selectors.admin_request_get(actor=self.request.user, pk=item.pk)).data,
+                        status=status)
+
+    @extend_schema(request=AdminRequestCreateSerializer, responses={201: AdminRequestSerializer})
+    def create(self, request: Request) -> Response:
+        selectors.ensure_account_admin(request.user, Action.ACCOUNT_APPROVE)
+        require_recent_auth(request)  # an action on an administrator's account: re-authentication first
+        data = AdminRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values: dict[str, Any] = data.validated_data
+        try:
+            user = selectors.user_get(actor=request.user, pk=values["user"])
+        except Http404:
+            raise _field_error("user", _("Choose an account of your jurisdiction.")) from None
+        unit = None
+        if "unit" in values:
+            try:
+                unit = selectors.grantable_unit_get(actor=request.user, pk=values["unit"])
+            except Http404:
+                raise _field_error("unit", _("Choose a unit where you may grant roles.")) from None
+        membership = None
+        if "membership" in values:
+            membership = Membership.objects.filter(user=user, pk=values["membership"]).select_related("unit").first()
+            if membership is None:
+                raise _field_error("membership", _("Choose a role this account holds."))
+        item = services.admin_request_create(
+            actor=request.user, action=values["action"], user=user, unit=unit,  # type: ignore[arg-type]
+            role=values.get("role", ""), membership=membership, password=values.get("password", ""),
+            note=values["note"],
+        )
+        return self._shown(item, status=201)
+
+    def _decision(self, request: Request) -> str:
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return str(data.validated_data["note"])
+
+    @extend_schema(request=DecisionSerializer, responses={200: AdminRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        require_recent_auth(request)  # carries out an action on an administrator's account
+        services.admin_request_approve(actor=request.user, request=item,  # type: ignore[arg-type]
+                                       note=self._decision(request))
+        return self._shown(item)
+
+    @extend_schema(request=DecisionSerializer, responses={200: AdminRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        services.admin_request_refuse(actor=request.user, request=item,  # type: ignore[arg-type]
+                                      note=self._decision(request))
+        return self._shown(item)
+
+    @extend_schema(request=None, responses={200: AdminRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        services.admin_request_withdraw(actor=request.user, request=item)  # type: ignore[arg-type]
+        return self._shown(item)

@@ -113,6 +113,47 @@ class PasswordResetForm(_NewPasswordMixin):
     """A temporary password set by the security administrator."""
 
 
+class AdminRequestForm(forms.Form):
+    """An action on an administrator's account, submitted for a second administrator's approval. The
+    service checks the action's own rules; the form only reads what each action needs."""
+
+    action = forms.ChoiceField(label=_("Action"))
+    membership = forms.TypedChoiceField(label=_("Role to revoke"), required=False, coerce=int, empty_value=None)
+    password = forms.CharField(label=_("Temporary password"), strip=False, required=False,
+                               widget=forms.PasswordInput,
+                               help_text=_("For a password reset only; only its hash is kept until the decision."))
+    password_again = forms.CharField(label=_("Password again"), strip=False, required=False,
+                                     widget=forms.PasswordInput)
+    note = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, account: Any, **kwargs: Any):
+        from mofan.accounts.models import AdminAction
+
+        super().__init__(*args, **kwargs)
+        actions = [(v, label) for v, label in AdminAction.choices if v != AdminAction.GRANT]
+        self.fields["action"].choices = [("", _("Choose an action"))] + actions  # type: ignore[attr-defined]
+        self.fields["membership"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (m.pk, f"{m.get_role_display()} · {m.unit.name}") for m in account.memberships.all()
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "reset_password":
+            if not data.get("password"):
+                self.add_error("password", _("Set the temporary password."))
+            elif data.get("password") != data.get("password_again"):
+                self.add_error("password_again", _("The two passwords differ."))
+        if data.get("action") == "revoke" and not data.get("membership"):
+            self.add_error("membership", _("Choose a role this account holds."))
+        return data
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("refuse", _("Refuse")),
+                                          ("withdraw", _("Withdraw"))])
+    note = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
 class AccountsField(forms.Field):
     """Accounts named by user name: one a line in a text box, or a list in a JSON request. Cleans to the users
     (with their person and unit), in the order given, without repeats; unknown names are an error naming them."""

@@ -92,3 +92,52 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.role}@{self.unit_id}"
+
+
+class AdminAction(models.TextChoices):
+    """What an administrator may ask to do to an administrator's account (or to make an account one)."""
+
+    GRANT = "grant", _("Grant a role")
+    REVOKE = "revoke", _("Revoke a role")
+    UNLOCK = "unlock", _("Unlock the account")
+    RESET_PASSWORD = "reset_password", _("Reset the password")
+    DEACTIVATE = "deactivate", _("Deactivate the account")
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved and carried out")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AdminActionRequest(models.Model):
+    """An action on an administrator's account (or the grant of an administrator role), filed by one
+    administrator and carried out only when a second one approves it (two-person rule, ADR 0012).
+
+    A password reset keeps only the hash of the temporary password, never the password itself."""
+
+    action = models.CharField(_("action"), max_length=20, choices=AdminAction.choices)
+    target = models.ForeignKey(User, verbose_name=_("account"), on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+",
+                             help_text=_("Where the action applies: the unit of the role, or the account's unit."))
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    password_hash = models.CharField(max_length=128, blank=True)
+    note = models.CharField(_("reason"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requester_role = models.CharField(max_length=32, choices=Role.choices)
+    requested_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(_("state"), max_length=16, choices=RequestState.choices, default=RequestState.PENDING)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("request for approval")
+        verbose_name_plural = _("requests for approval")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["state", "requested_at"], name="accounts_request_state")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.target}"

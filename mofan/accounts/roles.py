@@ -24,7 +24,8 @@ class Role(models.TextChoices):
     CADRE = "cadre", _("Cadre")  # 干部
 
 
-# 三员分立: one account holds at most one of these (enforced by a database constraint too).
+# 三员分立: one account holds at most one of these (enforced by a database constraint too), and an account
+# holding one holds no other role (enforced by accounts.services.membership_grant).
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
@@ -36,6 +37,7 @@ class Action(models.TextChoices):
     ACCOUNT_MANAGE = "accounts.user.manage", _("Create and deactivate accounts")
     ACCOUNT_GRANT = "accounts.membership.grant", _("Grant and revoke roles")
     ACCOUNT_UNLOCK = "accounts.user.unlock", _("Unlock accounts and reset passwords")
+    ACCOUNT_APPROVE = "accounts.request.decide", _("Approve or refuse actions on administrators' accounts")
     CASE_VIEW = "cases.view", _("View cases held or happening in the jurisdiction")
     CASE_INTAKE = "cases.intake", _("Register cases on a reporter's behalf")
     CASE_TRIAGE = "cases.triage", _("Accept, reject, dispatch, verify and call back cases")
@@ -57,11 +59,13 @@ _EVERYDAY = frozenset({Action.ORG_VIEW})
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
         {Action.ORG_VIEW, Action.ORG_MANAGE, Action.ORG_IMPORT, Action.PERSON_VIEW_SENSITIVE, Action.ACCOUNT_MANAGE,
-         Action.CASE_CATALOGUE}
+         Action.CASE_CATALOGUE, Action.ACCOUNT_APPROVE}
     ),
-    Role.SECURITY_ADMIN: frozenset({Action.ORG_VIEW, Action.ACCOUNT_GRANT, Action.ACCOUNT_UNLOCK}),
-    # The audit administrator reads the trail and nothing else: no business data.
-    Role.AUDIT_ADMIN: frozenset({Action.AUDIT_VIEW, Action.AUDIT_EXPORT}),
+    Role.SECURITY_ADMIN: frozenset({Action.ORG_VIEW, Action.ACCOUNT_GRANT, Action.ACCOUNT_UNLOCK,
+                                    Action.ACCOUNT_APPROVE}),
+    # The audit administrator reads the trail and nothing else: no business data. Like the other two it
+    # decides requests for actions on administrators' accounts (two-person rule, ADR 0012).
+    Role.AUDIT_ADMIN: frozenset({Action.AUDIT_VIEW, Action.AUDIT_EXPORT, Action.ACCOUNT_APPROVE}),
     Role.CENTRE_OPERATOR: _EVERYDAY
     | {Action.CASE_VIEW, Action.CASE_INTAKE, Action.CASE_TRIAGE, Action.CASE_VIEW_REPORTER},
     # A department sees only the cases dispatched to it (cases.selectors), through CASE_HANDLE.

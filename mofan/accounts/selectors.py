@@ -17,9 +17,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from mofan.accounts.models import Membership, User
-from mofan.accounts.permissions import can, scope_filter, scope_paths
-from mofan.accounts.roles import Action
+from mofan.accounts.models import AdminActionRequest, Membership, RequestState, User
+from mofan.accounts.permissions import can, has_action, scope_filter, scope_paths
+from mofan.accounts.roles import ADMIN_ROLES, Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_refusal
 from mofan.org.models import Person, Unit
@@ -121,6 +121,9 @@ def account_permissions(*, actor: Any, user: User) -> dict[str, Any]:
         "revocable": {m.pk for m in user.memberships.all() if can(actor, Action.ACCOUNT_GRANT, m.unit)},
         "unlock": home is not None and can(actor, Action.ACCOUNT_UNLOCK, home),
         "self": getattr(actor, "pk", None) == user.pk,
+        # 三员分立: an administrator's account is acted on only through a request a second one approves.
+        "admin_target": any(m.role in ADMIN_ROLES for m in user.memberships.all()),
+        "may_request": has_action(actor, Action.ACCOUNT_APPROVE),
     }
 
 
@@ -166,3 +169,22 @@ def person_choices(*, actor: Any, search: str = "", limit: int | None = None) ->
         qs = qs.filter(Q(name__contains=search) | Q(post__contains=search))
     qs = qs.select_related("unit").order_by("unit__path", "name", "id")
     return qs[:limit] if limit else qs
+
+
+def admin_requests(*, actor: Any, pending_only: bool = False) -> QuerySet[AdminActionRequest]:
+    """Requests for actions on administrators' accounts where the actor may decide them (ACCOUNT_APPROVE
+    covers the unit where the action applies), and those the actor submitted; newest first."""
+    ensure_account_admin(actor, Action.ACCOUNT_APPROVE)
+    qs = AdminActionRequest.objects.filter(
+        scope_filter(actor, Action.ACCOUNT_APPROVE, "unit__path") | Q(requested_by=actor)
+    ).select_related("target", "unit", "requested_by", "decided_by")
+    if pending_only:
+        qs = qs.filter(state=RequestState.PENDING)
+    return qs.order_by("-requested_at", "-id")
+
+
+def admin_request_get(*, actor: Any, pk: Any) -> AdminActionRequest:
+    try:
+        return admin_requests(actor=actor).get(pk=pk)
+    except (AdminActionRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -17,4 +17,7 @@ urlpatterns = [
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("users/<int:pk>/password/", views.user_password_reset, name="user_password_reset"),
     path("users/<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
+    path("users/<int:pk>/request/", views.user_request, name="user_request"),
+    path("requests/", views.request_list, name="request_list"),
+    path("requests/<int:pk>/decide/", views.request_decide, name="request_decide"),
 ]

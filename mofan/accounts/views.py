@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,9 +17,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts import selectors, services
-from mofan.accounts.forms import GrantForm, LoginForm, PasswordChangeForm, PasswordResetForm, UserCreateForm
+from mofan.accounts.forms import (
+    AdminRequestForm,
+    DecisionForm,
+    GrantForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreateForm,
+)
 from mofan.accounts.middleware import LAST_SEEN
-from mofan.accounts.roles import Action
+from mofan.accounts.models import AdminAction, RequestState
+from mofan.accounts.reauth import require_recent_auth
+from mofan.accounts.roles import ADMIN_ROLES, Action
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
 from mofan.org.forms import flash_errors
@@ -109,6 +119,7 @@ def user_export(request: HttpRequest) -> HttpResponse:
     """The account list (same search as the page) as xlsx; audited."""
     search = request.GET.get("q", "").strip()
     accounts = list(selectors.user_list(actor=request.user, search=search))
+    require_recent_auth(request)  # names, roles and sign-in times of people: personal data leaving as a file
     headers = [_("User name"), _("Display name"), _("State"), _("Roles"), _("Last sign-in"), _("Password changed")]
 
     def state(user: Any) -> str:
@@ -154,9 +165,13 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, user: Any, **extra: Any) -> dict[str, Any]:
     perms = selectors.account_permissions(actor=request.user, user=user)
     grant_form = extra.pop("grant_form", None)
-    if grant_form is None and perms["grant"]:
+    if grant_form is None and perms["grant"] and user.is_active and not perms["self"] and not perms["admin_target"]:
         grant_form = GrantForm(units=selectors.grantable_units(actor=request.user))
-    return {"account": user, "allowed": perms, "grant_form": grant_form, "locked": user.is_locked(), **extra}
+    request_form = extra.pop("request_form", None)
+    if request_form is None and perms["admin_target"] and perms["may_request"] and not perms["self"]:
+        request_form = AdminRequestForm(account=user)
+    return {"account": user, "allowed": perms, "grant_form": grant_form, "request_form": request_form,
+            "admin_roles": sorted(ADMIN_ROLES), "locked": user.is_locked(), **extra}
 
 
 @login_required
@@ -168,17 +183,28 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def user_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    user = selectors.user_get(actor=request.user, pk=pk)
+    user = selectors.user_get(actor=request.user, pk=pk)  # outside the jurisdiction: 404 first
+    require_recent_auth(request)  # a role grant is a sensitive action (issue 9: re-authentication first)
     form = GrantForm(request.POST, units=selectors.grantable_units(actor=request.user))
     if form.is_valid():
         try:
-            services.membership_grant(
-                actor=request.user, user=user, unit=form.cleaned_data["unit"],  # type: ignore[arg-type]
-                role=form.cleaned_data["role"],
-            )
+            if request.POST.get("for_approval"):
+                # An administrator role (or a role for an administrator's account): a second one approves.
+                services.admin_request_create(
+                    actor=request.user, action=AdminAction.GRANT, user=user,  # type: ignore[arg-type]
+                    unit=form.cleaned_data["unit"], role=form.cleaned_data["role"],
+                )
+            else:
+                services.membership_grant(
+                    actor=request.user, user=user, unit=form.cleaned_data["unit"],  # type: ignore[arg-type]
+                    role=form.cleaned_data["role"],
+                )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
+            if request.POST.get("for_approval"):
+                messages.success(request, _("Submitted for approval: a second administrator must approve it."))
+                return redirect("accounts:request_list")
             messages.success(request, _("The role was granted."))
             return redirect("accounts:user_detail", pk=user.pk)
     return render(request, "accounts/user_detail.html", _detail_context(request, user, grant_form=form), status=400)
@@ -188,9 +214,14 @@ def user_grant(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def user_revoke(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     user = selectors.user_get(actor=request.user, pk=pk)
-    membership = selectors.membership_get(actor=request.user, user=user, pk=membership_pk)
-    services.membership_revoke(actor=request.user, membership=membership)  # type: ignore[arg-type]
-    messages.success(request, _("The role was revoked."))
+    membership = selectors.membership_get(actor=request.user, user=user, pk=membership_pk)  # outside: 404 first
+    require_recent_auth(request)  # a role revoke is a sensitive action (issue 9: re-authentication first)
+    try:
+        services.membership_revoke(actor=request.user, membership=membership)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("The role was revoked."))
     return redirect("accounts:user_detail", pk=user.pk)
 
 
@@ -198,8 +229,12 @@ def user_revoke(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 @require_POST
 def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     user = selectors.user_get(actor=request.user, pk=pk)
-    services.user_unlock(actor=request.user, user=user)  # type: ignore[arg-type]
-    messages.success(request, _("The account was unlocked."))
+    try:
+        services.user_unlock(actor=request.user, user=user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("The account was unlocked."))
     return redirect("accounts:user_detail", pk=user.pk)
 
 
@@ -231,3 +266,71 @@ def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The password was reset. The holder must change it at the next sign-in."))
             return redirect("accounts:user_detail", pk=user.pk)
     return render(request, "accounts/password_reset.html", {"account": user, "form": form})
+
+
+# Two-person rule (ADR 0012): actions on administrators' accounts are submitted, then decided by another one.
+
+
+@login_required
+@require_POST
+def user_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit an action on an administrator's account for a second administrator's approval."""
+    user = selectors.user_get(actor=request.user, pk=pk)
+    require_recent_auth(request)  # an action on an administrator's account: re-authentication first
+    form = AdminRequestForm(request.POST, account=user)
+    if form.is_valid():
+        data = form.cleaned_data
+        membership = next((m for m in user.memberships.all() if m.pk == data["membership"]), None)
+        try:
+            services.admin_request_create(
+                actor=request.user, action=data["action"], user=user,  # type: ignore[arg-type]
+                membership=membership, password=data["password"] if data["action"] == AdminAction.RESET_PASSWORD
+                else "", note=data["note"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Submitted for approval: a second administrator must approve it."))
+            return redirect("accounts:request_list")
+    return render(request, "accounts/user_detail.html", _detail_context(request, user, request_form=form),
+                  status=400)
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    """Requests awaiting approval where the actor may decide (or that the actor submitted), then the last
+    decided ones."""
+    actor: Any = request.user
+    pending = list(selectors.admin_requests(actor=actor, pending_only=True)[:PAGE_SIZE])
+    decided = list(selectors.admin_requests(actor=actor).exclude(state=RequestState.PENDING)[:PAGE_SIZE])
+    role = services.administrator_role(actor)
+    for item in pending:
+        item.mine = item.requested_by_id == actor.pk  # type: ignore[attr-defined]
+        item.may_decide = (not item.mine and item.target_id != actor.pk  # type: ignore[attr-defined]
+                           and role != item.requester_role)
+    return render(request, "accounts/request_list.html", {"pending": pending, "decided": decided})
+
+
+@login_required
+@require_POST
+def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.admin_request_get(actor=request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    decision, note = form.cleaned_data["decision"], form.cleaned_data["note"]
+    if decision == "approve":
+        require_recent_auth(request)  # carries out an action on an administrator's account
+    try:
+        if decision == "approve":
+            services.admin_request_approve(actor=request.user, request=item, note=note)  # type: ignore[arg-type]
+            messages.success(request, _("Approved: the action was carried out."))
+        elif decision == "refuse":
+            services.admin_request_refuse(actor=request.user, request=item, note=note)  # type: ignore[arg-type]
+            messages.success(request, _("The request was refused."))
+        else:
+            services.admin_request_withdraw(actor=request.user, request=item)  # type: ignore[arg-type]
+            messages.success(request, _("The request was withdrawn."))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    return redirect("accounts:request_list")

@@ -60,6 +60,14 @@ class AuditEvent:
     MEMBERSHIP_GRANTED = register(120, "accounts.membership.granted", _("Role granted"))
     MEMBERSHIP_REVOKED = register(121, "accounts.membership.revoked", _("Role revoked"))
     ACCESS_DENIED = register(130, "accounts.permission.denied", _("Action refused"))
+    ADMIN_REQUEST_FILED = register(140, "accounts.request.filed",
+                                   _("Action on an administrator's account submitted for approval"))
+    ADMIN_REQUEST_APPROVED = register(141, "accounts.request.approved",
+                                      _("Action on an administrator's account approved"))
+    ADMIN_REQUEST_REFUSED = register(142, "accounts.request.refused",
+                                     _("Action on an administrator's account refused"))
+    ADMIN_REQUEST_WITHDRAWN = register(143, "accounts.request.withdrawn",
+                                       _("Request for approval withdrawn"))
     # two factors 160–179 (mofan.twofactor)
     TWOFACTOR_ENROLLED = register(160, "accounts.twofactor.enrolled", _("Authenticator enrolled"))
     TWOFACTOR_VERIFIED = register(161, "accounts.twofactor.verified", _("Second factor verified"))

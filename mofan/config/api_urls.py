@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from mofan.accounts.api import AccountViewSet
+from mofan.accounts.api import AccountViewSet, AdminRequestViewSet
 from mofan.accounts.reauth import ReauthAPIView
 from mofan.audit.api import AuditLogViewSet
 from mofan.cases.api_urls import urlpatterns as cases_api_urls
@@ -16,6 +16,7 @@ router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("people", PersonViewSet, basename="person")
 router.register("imports", ImportViewSet, basename="import")
+router.register("accounts/requests", AdminRequestViewSet, basename="admin-request")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("audit", AuditLogViewSet, basename="audit")
 

@@ -25,6 +25,7 @@ NAVIGATION = [
     ("org:person_list", _("People"), Action.ORG_VIEW),
     ("org:import", _("Import"), Action.ORG_IMPORT),
     ("accounts:user_list", _("Accounts"), None),
+    ("accounts:request_list", _("Approvals"), Action.ACCOUNT_APPROVE),
     ("audit:log_list", _("Audit trail"), Action.AUDIT_VIEW),
 ]
 

@@ -62,22 +62,34 @@ def test_create_requires_a_person_of_the_jurisdiction_and_a_strong_password(admi
                                              "password": "Init-Pass-2026"}).status_code == 403
 
 
-def test_grant_revoke_and_the_second_admin_role(district: Any, make_user: Any, admins: Any, login: Any) -> None:
+def test_grant_revoke_and_the_second_admin_role(district: Any, make_user: Any, admins: Any, login: Any,
+                                                reauth: Any) -> None:
     user = make_user(Role.SYSTEM_ADMIN, district.town_a)
     client = login(admins.security)
+    # Re-authentication first (issue 9): 403 reauth_required, nothing granted.
+    response = client.post(action_url(user, "grant"), {"unit": district.district.pk, "role": Role.SECURITY_ADMIN})
+    assert response.status_code == 403 and response.json()["code"] == "reauth_required"
+    reauth(client)
     response = client.post(action_url(user, "grant"), {"unit": district.district.pk, "role": Role.SECURITY_ADMIN})
     assert response.status_code == 400
     assert "one person may hold only one of system, security and audit administrator" in response.json()["role"][0]
+    # 三员分立 (issue 9): an administrator holds no business role, and his roles are not revoked directly.
     response = client.post(action_url(user, "grant"), {"unit": district.village_a1.pk, "role": Role.CADRE})
-    assert response.status_code == 200
-    assert {m["role"] for m in response.json()["memberships"]} == {Role.SYSTEM_ADMIN, Role.CADRE}
-    membership = Membership.objects.get(user=user, role=Role.CADRE)
+    assert response.status_code == 400 and "may not hold a business role" in response.json()["role"][0]
+    membership = Membership.objects.get(user=user, role=Role.SYSTEM_ADMIN)
     response = client.post(action_url(user, "revoke"), {"membership": membership.pk})
+    assert response.status_code == 400 and "second administrator" in str(response.json())
+    business = make_user(Role.GRID_WORKER, district.village_a1)
+    response = client.post(action_url(business, "grant"), {"unit": district.village_a1.pk, "role": Role.CADRE})
+    assert response.status_code == 200
+    assert {m["role"] for m in response.json()["memberships"]} == {Role.GRID_WORKER, Role.CADRE}
+    membership = Membership.objects.get(user=business, role=Role.CADRE)
+    response = client.post(action_url(business, "revoke"), {"membership": membership.pk})
     assert response.status_code == 200 and len(response.json()["memberships"]) == 1
     response = client.post(action_url(admins.security, "grant"), {"unit": district.town_a.pk,
                                                                   "role": Role.AUDIT_ADMIN})
     assert response.status_code == 400 and "yourself" in response.json()["role"][0]
-    town = login(admins.town_security)
+    town = reauth(login(admins.town_security))
     local = make_user(Role.CADRE, district.village_a1)
     response = town.post(action_url(local, "grant"), {"unit": district.town_b.pk, "role": Role.CADRE})
     assert response.status_code == 400 and "unit" in response.json()

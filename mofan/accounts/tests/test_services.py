@@ -281,7 +281,9 @@ def test_nobody_grants_an_admin_role_to_themselves(district: Any, admins: Any) -
             with pytest.raises(ValidationError) as exc:
                 services.membership_grant(actor=actor, user=actor, unit=district.town_a, role=role)
             assert "yourself" in " ".join(exc.value.messages)
-            assert audit_count() == before
+            # Nothing granted; the attempt itself is recorded as a refusal (issue 9).
+            assert list(AuditLog.objects.order_by("id").values_list("event_id", "success"))[before:] == [
+                (AuditEvent.ACCESS_DENIED.id, False)]
         assert actor.memberships.count() == 1
 
 

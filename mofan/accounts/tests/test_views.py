@@ -161,9 +161,18 @@ def test_security_admin_cannot_create_accounts(admins: Any, login: Any) -> None:
     assert login(admins.security).get(reverse("accounts:user_create")).status_code == 403
 
 
-def test_grant_and_revoke_through_the_page(district: Any, make_user: Any, admins: Any, login: Any) -> None:
+def test_grant_and_revoke_through_the_page(district: Any, make_user: Any, admins: Any, login: Any,
+                                          reauth: Any) -> None:
     user = make_user(Role.CADRE, district.village_a1)
     client = login(admins.town_security)
+    page = reverse("accounts:user_detail", args=[user.pk])
+    # Re-authentication first (issue 9): back to the account's page afterwards, nothing granted.
+    response = client.post(reverse("accounts:user_grant", args=[user.pk]),
+                           {"unit": district.village_a2.pk, "role": Role.GRID_WORKER},
+                           HTTP_REFERER=f"http://testserver{page}")
+    assert response.status_code == 302 and response["Location"] == f"{reverse('accounts:reauth')}?next={page}"
+    assert not Membership.objects.filter(user=user, role=Role.GRID_WORKER).exists()
+    reauth(client)
     response = client.post(reverse("accounts:user_grant", args=[user.pk]),
                            {"unit": district.village_a2.pk, "role": Role.GRID_WORKER})
     assert response.status_code == 302
@@ -177,9 +186,10 @@ def test_grant_and_revoke_through_the_page(district: Any, make_user: Any, admins
 
 
 def test_second_admin_role_refused_through_the_page_with_the_clear_message(district: Any, make_user: Any,
-                                                                           admins: Any, login: Any) -> None:
+                                                                           admins: Any, login: Any,
+                                                                           reauth: Any) -> None:
     user = make_user(Role.SYSTEM_ADMIN, district.town_a)
-    client = login(admins.security)
+    client = reauth(login(admins.security))
     response = client.post(reverse("accounts:user_grant", args=[user.pk]),
                            {"unit": district.district.pk, "role": Role.AUDIT_ADMIN})
     assert response.status_code == 400
@@ -187,8 +197,9 @@ def test_second_admin_role_refused_through_the_page_with_the_clear_message(distr
     assert list(user.memberships.values_list("role", flat=True)) == [Role.SYSTEM_ADMIN]
 
 
-def test_self_grant_of_an_admin_role_refused_through_the_page(district: Any, admins: Any, login: Any) -> None:
-    client = login(admins.security)
+def test_self_grant_of_an_admin_role_refused_through_the_page(district: Any, admins: Any, login: Any,
+                                                              reauth: Any) -> None:
+    client = reauth(login(admins.security))
     response = client.post(reverse("accounts:user_grant", args=[admins.security.pk]),
                            {"unit": district.town_a.pk, "role": Role.AUDIT_ADMIN})
     assert response.status_code == 400 and "yourself" in response.content.decode()
@@ -244,7 +255,7 @@ def test_detail_offers_only_the_actions_that_work(district: Any, make_user: Any,
 
 
 def test_accounts_export_holds_only_the_jurisdiction_and_is_audited(district: Any, make_user: Any, admins: Any,
-                                                                   login: Any) -> None:
+                                                                   login: Any, reauth: Any) -> None:
     import io
 
     from openpyxl import load_workbook
@@ -255,6 +266,9 @@ def test_accounts_export_holds_only_the_jurisdiction_and_is_audited(district: An
     make_user(Role.GRID_WORKER, district.village_a1, username="grid_a")
     make_user(Role.GRID_WORKER, district.village_b1, username="grid_b")
     client = login(admins.town_security)
+    response = client.get(reverse("accounts:user_export"))
+    assert response.status_code == 302  # re-authentication first (issue 9): names and roles leave as a file
+    reauth(client)
     response = client.get(reverse("accounts:user_export"))
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
