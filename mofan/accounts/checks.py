@@ -49,6 +49,9 @@ def check_level3_controls(app_configs: Any = None, **kwargs: Any) -> list[Error]
         errors.append(Error("The idle-logout middleware is not installed.", id="mofan.E012"))
     if "mofan.accounts.middleware.PasswordChangeRequiredMiddleware" not in settings.MIDDLEWARE:
         errors.append(Error("The forced password change middleware is not installed.", id="mofan.E013"))
+    if "mofan.accounts.middleware.PrivateResponseMiddleware" not in settings.MIDDLEWARE:
+        errors.append(Error("The middleware that keeps signed-in responses out of caches is not installed.",
+                            id="mofan.E025"))
     if settings.AUTHENTICATION_BACKENDS != ["mofan.accounts.backends.LockoutModelBackend"]:
         errors.append(Error("Only the lockout sign-in backend may be configured.", id="mofan.E014"))
     if getattr(settings, "MOFAN_PROFILE", "") == "production" and settings.MOFAN_DATA_KEY.startswith("dev-only"):

@@ -1,4 +1,4 @@
-"""Idle logout and forced password change (level 3)."""
+"""Idle logout, forced password change and signed-in responses kept out of caches (level 3)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 
 from mofan.accounts.sessions import LAST_SEEN, end_idle_request_session, mark_sweep_due, run_pending_sweep
 from mofan.audit.context import RequestContext, reset_context, set_context
 from mofan.audit.middleware import client_ip
 
-__all__ = ["LAST_SEEN", "IdleTimeoutMiddleware", "PasswordChangeRequiredMiddleware"]
+__all__ = ["LAST_SEEN", "IdleTimeoutMiddleware", "PasswordChangeRequiredMiddleware", "PrivateResponseMiddleware"]
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -75,3 +76,21 @@ class PasswordChangeRequiredMiddleware:
                     return JsonResponse({"detail": _("You must change your password first.")}, status=403)
                 return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+class PrivateResponseMiddleware:
+    """剩余信息保护: a response to a signed-in session is never stored by the browser or a proxy (``no-store,
+    private``), so what a person was shown — personal data, exports — does not stay behind on a shared PC after
+    they sign out or are signed out."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        response = self.get_response(request)
+        if signed_in:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mofan.accounts.middleware.IdleTimeoutMiddleware",
+    "mofan.accounts.middleware.PrivateResponseMiddleware",  # signed-in responses are never cached (no-store)
     "mofan.accounts.middleware.PasswordChangeRequiredMiddleware",
     "mofan.accounts.reauth.ReauthMiddleware",  # a page that needs a recent re-authentication asks for it
     "mofan.twofactor.middleware.TwoFactorMiddleware",
