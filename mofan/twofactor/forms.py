@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"), max_length=32, strip=True,
+        label=_("Verification code"), max_length=32, strip=True,
         help_text=_("The 6-digit code your authenticator app shows now, or one of your recovery codes."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
     )
@@ -14,7 +14,7 @@ class CodeForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"), max_length=32, strip=True,
+        label=_("Verification code"), max_length=32, strip=True,
         help_text=_("The 6-digit code your authenticator app shows now."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
