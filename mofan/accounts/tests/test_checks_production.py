@@ -137,6 +137,11 @@ def run_mofan(tmp_path: Path, *args: str, **environment: str | None) -> subproce
 def test_check_deploy_passes_a_proper_production_environment(tmp_path: Path) -> None:
     result = run_mofan(tmp_path, "check", "--deploy", "--fail-level", "ERROR")
     assert result.returncode == 0, result.stderr
+    # Transport (数据保密性/完整性 in transit): HTTPS redirect, HSTS, secure session and CSRF cookies are on,
+    # so Django's own deploy checks have nothing to say about them; nor about the secret key.
+    output = result.stdout + result.stderr
+    for warning in ("security.W004", "security.W008", "security.W009", "security.W012", "security.W016"):
+        assert warning not in output
 
 
 @pytest.mark.slow_subprocess
