@@ -14,6 +14,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.audit import selectors, services
 from mofan.audit.models import AuditLog, AuditVerifyRun
@@ -96,6 +97,7 @@ class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def export(self, request: Request) -> Any:
         """Export the filtered trail as CSV (UTF-8 with BOM) or xlsx; the export is itself audited."""
         selectors.ensure_audit_reader(request.user, Action.AUDIT_EXPORT)
+        require_recent_auth(request)  # actors, addresses and what they did: personal data leaving as a file
         rows = services.log_export(
             actor=request.user, filters=self._filters(), file_format=request.query_params.get("file", "")
         )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.audit import selectors, services
 from mofan.audit.events import all_events
@@ -161,6 +162,7 @@ def export_response(rows: Any, file_format: str) -> HttpResponse | StreamingHttp
 @login_required
 def log_export(request: HttpRequest, file_format: str) -> HttpResponse | StreamingHttpResponse:
     selectors.ensure_audit_reader(request.user, Action.AUDIT_EXPORT)
+    require_recent_auth(request)  # actors, addresses and what they did: personal data leaving as a file
     form = LogFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         messages.error(request, _("Correct the filters before you export."))

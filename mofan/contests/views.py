@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.permissions import has_action
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.contests import selectors, services
 from mofan.contests.forms import CompetitionForm, DrawForm, EnrolForm, HeatForm, HeatScheduleForm, RoundForm
@@ -124,6 +125,7 @@ def round_export(request: HttpRequest, pk: int, round_id: int) -> HttpResponse:
     """The round's results ledger (成绩表) as an Excel file, for the organiser: every contestant, ranked."""
     rnd = _round(request, pk, round_id, manage=True)
     title = _("Results: %(competition)s %(round)s") % {"competition": rnd.competition.name, "round": rnd.name}
+    require_recent_auth(request)  # names and scores of people: personal data leaving as a file
     record_export(actor=request.user, what="contests.round.results",
                   count=selectors.round_entries(actor=request.user, round=rnd).count())
     rows = ([r.rank, r.name, r.unit, r.team, r.heat, r.score, r.seconds_used, r.answered, r.outcome]

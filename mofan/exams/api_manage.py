@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mofan.accounts.permissions import has_action
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.core.api import request_object, valid_form
 from mofan.core.services import record_export
@@ -197,6 +198,7 @@ class UnfinishedView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         paper = selectors.organiser_paper_get(actor=request.user, pk=pk)
         people = selectors.unfinished_with_state(actor=request.user, paper=paper)
+        require_recent_auth(request)  # names of people leave, as in the page's export
         record_export(actor=request.user, what="exams.unfinished", count=len(people))  # names leave, as a file's
         return Response({"paper": paper.pk, "count": len(people), "rows": [
             {"name": u.display_name, "branch": u.person.unit.name if u.person else "", "account": u.username,

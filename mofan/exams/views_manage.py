@@ -21,6 +21,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mofan.accounts.permissions import can, has_action
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
@@ -159,6 +160,7 @@ def unfinished_export(request: HttpRequest, pk: int) -> HttpResponse:
     """导出未完成名单: the audience in the actor's scope without a submitted attempt, as xlsx."""
     paper = selectors.organiser_paper_get(actor=request.user, pk=pk)
     people = selectors.unfinished_with_state(actor=request.user, paper=paper)
+    require_recent_auth(request)  # names of people: personal data leaving as a file
     record_export(actor=request.user, what="exams.unfinished", count=len(people))
     headers = [pgettext("person", "Name"), _("Branch"), _("Account"), _("Status")]
     rows = [[u.display_name, u.person.unit.name if u.person else "", u.username,

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mofan.accounts.permissions import can, has_action
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.core.api import request_object, valid_form
 from mofan.core.services import record_export
@@ -68,6 +69,7 @@ def _progress(request: Request, rows: list[selectors.Progress], what: str) -> Re
     if not has_action(request.user, Action.LEARNING_VIEW):
         raise PermissionDenied
     unfinished = [r for r in rows if not r.complete]  # rows are already limited to the actor's scope
+    require_recent_auth(request)  # names of people leave, as in the page's export
     record_export(actor=request.user, what=what, count=len(unfinished))
     return Response({
         "members": len(rows), "complete": len(rows) - len(unfinished),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.permissions import can, has_action, scope_paths
+from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.core import figures as figure_registry
 from mofan.core.figures import FigureScope
@@ -156,6 +157,7 @@ def _unfinished_export(request: HttpRequest, rows: list[selectors.Progress], wha
     if not has_action(request.user, Action.LEARNING_VIEW):
         raise PermissionDenied(_("You do not have permission to do this here."))
     unfinished = [r for r in rows if not r.complete]  # rows are already limited to the actor's scope
+    require_recent_auth(request)  # names of people: personal data leaving as a file
     record_export(actor=request.user, what=what, count=len(unfinished))
     headers = [_("Name"), _("Branch"), _("Done"), _("Required"), _("Missing")]
     return xlsx_response(f"{title}.xlsx", headers,

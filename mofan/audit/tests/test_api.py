@@ -69,8 +69,10 @@ def test_no_method_changes_the_trail(admins: Any, login: Any, method: str) -> No
     assert list(AuditLog.objects.values_list("id", "note")) == before
 
 
-def test_api_exports_are_audited(admins: Any, login: Any) -> None:
-    client = login(admins.audit)
+def test_api_exports_are_audited(admins: Any, login: Any, reauth: Any) -> None:
+    fresh = login(admins.audit).get(f"{URL}export/", {"file": "csv"}, HTTP_ACCEPT="text/csv")
+    assert fresh.status_code == 403 and b"reauth_required" in fresh.content  # re-authenticate first
+    client = reauth(login(admins.audit))
     response = client.get(f"{URL}export/", {"file": "csv", "user": "secadmin"}, HTTP_ACCEPT="text/csv")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbf")

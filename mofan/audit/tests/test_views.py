@@ -74,9 +74,11 @@ def test_filters_on_the_page(admins: Any, login: Any) -> None:
     assert response.context["form"].errors["event"]
 
 
-def test_csv_export_opens_in_excel_and_is_audited(admins: Any, login: Any) -> None:
+def test_csv_export_opens_in_excel_and_is_audited(admins: Any, login: Any, reauth: Any) -> None:
     audit_record(actor=None, actor_name="=HYPERLINK(1)", event=AuditEvent.LOGIN_FAILED, success=False, note="中文备注")
-    client = login(admins.audit)
+    fresh = login(admins.audit).get(reverse("audit:log_export_csv"), {"success": "0"})  # re-authenticate first
+    assert fresh.status_code == 302 and fresh["Location"] == "/accounts/reauth/?next=/audit/export.csv%3Fsuccess%3D0"
+    client = reauth(login(admins.audit))
     response = client.get(reverse("audit:log_export_csv"), {"success": "0"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
@@ -90,8 +92,8 @@ def test_csv_export_opens_in_excel_and_is_audited(admins: Any, login: Any) -> No
     assert exported.actor == admins.audit and exported.new_values == {"format": "csv", "filters": {"success": False}}
 
 
-def test_xlsx_export_is_audited(admins: Any, login: Any) -> None:
-    client = login(admins.audit)
+def test_xlsx_export_is_audited(admins: Any, login: Any, reauth: Any) -> None:
+    client = reauth(login(admins.audit))
     response = client.get(reverse("audit:log_export_xlsx"), {"user": "secadmin"})
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(content(response))).active

@@ -171,10 +171,12 @@ def _played(contest: Any) -> tuple[Any, Any, Any]:
     return a, b, c
 
 
-def test_organiser_exports_the_results_ledger(contest: Any, login: Any) -> None:
+def test_organiser_exports_the_results_ledger(contest: Any, login: Any, reauth: Any) -> None:
     _played(contest)
     args = [contest.competition.pk, contest.heats.pk]
-    client = login(contest.organiser)
+    fresh = login(contest.organiser).get(reverse("contests:round_export", args=args))  # re-authenticate first
+    assert fresh.status_code == 302 and fresh["Location"].startswith("/accounts/reauth/?next=")
+    client = reauth(login(contest.organiser))
     assert reverse("contests:round_export", args=args) in client.get(reverse("contests:round", args=args)).content.decode()
     response = client.get(reverse("contests:round_export", args=args))
     assert response.status_code == 200 and "spreadsheetml" in response["Content-Type"]

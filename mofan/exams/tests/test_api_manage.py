@@ -31,10 +31,10 @@ def _paper(district: Any, **extra: Any) -> dict[str, Any]:
 
 
 def test_organiser_sets_publishes_and_reads_a_test(district: Any, secretary: Any, bank: Any, make_learner: Any,
-                                                   login: Any) -> None:
+                                                   login: Any, reauth: Any) -> None:
     fixed = add_questions(bank, 2)
     add_questions(bank, 3, tag="税法")
-    client = login(secretary)
+    client = reauth(login(secretary))
     created = client.post(reverse("exams-api-manage-papers"), _paper(
         district, items=[{"question": q.pk, "points": "5"} for q in fixed],
         draws=[{"bank": bank.pk, "count": 2, "points_each": "5",
@@ -57,6 +57,8 @@ def test_organiser_sets_publishes_and_reads_a_test(district: Any, secretary: Any
     assert client.get(reverse("exams-api-manage-results", args=[pk]), {"by": "x"}).status_code == 400
     analysis = client.get(reverse("exams-api-manage-analysis", args=[pk])).json()
     assert analysis["attempts"] == 1 and len(analysis["items"]) == 4 and analysis["items"][0]["facility"] == 1.0
+    fresh = login(secretary).get(reverse("exams-api-manage-unfinished", args=[pk]))  # names: re-authenticate first
+    assert fresh.status_code == 403 and fresh.json()["code"] == "reauth_required"
     unfinished = client.get(reverse("exams-api-manage-unfinished", args=[pk])).json()
     assert [(r["name"], r["branch"], r["started"]) for r in unfinished["rows"]] == [("乙", "村二", False)]
     assert b.username in str(unfinished)

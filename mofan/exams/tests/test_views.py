@@ -142,7 +142,7 @@ def test_marking_through_the_queue(district: Any, secretary: Any, bank: Any, mak
 
 
 def test_unfinished_export_is_audited_and_scoped(district: Any, secretary: Any, secretary_b: Any, bank: Any,
-                                                 make_learner: Any, login: Any) -> None:
+                                                 make_learner: Any, login: Any, reauth: Any) -> None:
     paper = open_paper(secretary, district.town_a, add_questions(bank, 1))
     done = make_learner(district.village_a1, name="已完成")
     attempt = services.attempt_start(actor=done, paper=paper)
@@ -151,7 +151,10 @@ def test_unfinished_export_is_audited_and_scoped(district: Any, secretary: Any, 
     services.attempt_start(actor=started, paper=paper)
     make_learner(district.village_a2, name="没开始")
     make_learner(district.village_b1, name="乙镇的人")
-    response = login(secretary).get(f"/learning/exams/manage/{paper.pk}/unfinished.xlsx")
+    fresh = login(secretary).get(f"/learning/exams/manage/{paper.pk}/unfinished.xlsx")  # re-authenticate first
+    assert fresh.status_code == 302 and fresh["Location"].startswith("/accounts/reauth/?next=")
+    assert not AuditLog.objects.filter(event_id=AuditEvent.EXPORT_LIST.id).exists()
+    response = reauth(login(secretary)).get(f"/learning/exams/manage/{paper.pk}/unfinished.xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]

@@ -106,10 +106,12 @@ def test_bad_input_is_refused_and_writes_nothing(world: Any, login: Any) -> None
             SelectionRound.objects.count()) == before
 
 
-def test_progress_shows_branches_and_who_has_not_finished(world: Any, login: Any) -> None:
+def test_progress_shows_branches_and_who_has_not_finished(world: Any, login: Any, reauth: Any) -> None:
     services.daily_issue_answer(actor=world.alice, issue=world.issue,
                                 responses={str(q.pk): q.answers[0] for q in world.questions})
-    client = login(world.secretary)
+    fresh = login(world.secretary).get(reverse("learning-issue-progress", args=[world.issue.pk]))
+    assert fresh.status_code == 403 and fresh.json()["code"] == "reauth_required"  # names: re-authenticate first
+    client = reauth(login(world.secretary))
     issue = client.get(reverse("learning-issue-progress", args=[world.issue.pk])).json()
     assert issue["complete"] == 1 and {u["name"] for u in issue["unfinished"]} == {"李四", "王五"}
     assert {(b["name"], b["members"], b["complete"]) for b in issue["branches"]} >= {("综治科", 2, 1)}

@@ -88,10 +88,12 @@ def test_borrow_and_return_pages(world: Any, login: Any) -> None:
     assert loan.returned_on == timezone.localdate()
 
 
-def test_unfinished_export_of_plan_and_issue(world: Any, login: Any) -> None:
+def test_unfinished_export_of_plan_and_issue(world: Any, login: Any, reauth: Any) -> None:
     services.reading_record(actor=world.alice, material=world.material, seconds=60)
     services.note_submit(actor=world.alice, plan=world.plan, text="学习心得体会写得足够长了。")
-    client = login(world.secretary)
+    fresh = login(world.secretary).get(f"/learning/plans/{world.plan.pk}/unfinished.xlsx")  # re-authenticate first
+    assert fresh.status_code == 302 and fresh["Location"].startswith("/accounts/reauth/?next=")
+    client = reauth(login(world.secretary))
     response = client.get(f"/learning/plans/{world.plan.pk}/unfinished.xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
