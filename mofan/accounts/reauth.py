@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
@@ -293,13 +294,15 @@ _STATE = inline_serializer("ReauthState", {
 class ReauthAPIView(APIView):
     """Re-authentication for sensitive API actions: GET tells whether the session holds a recent one; POST
     the password (and ``code`` when the account has an authenticator) confirms the identity for
-    MOFAN_REAUTH_MINUTES. A wrong value counts towards the lockout like a failed sign-in."""
+    MOFAN_REAUTH_MINUTES. A wrong value is a 400 and counts towards the lockout like a failed sign-in; the
+    failure that locks the account is a 401 ``account_locked`` and ends the session."""
 
     @extend_schema(tags=["accounts"], responses={200: _STATE})
     def get(self, request: Request) -> Response:
         return Response(_state(request))
 
-    @extend_schema(tags=["accounts"], request=ReauthSerializer, responses={200: _STATE})
+    @extend_schema(tags=["accounts"], request=ReauthSerializer,
+                   responses={200: _STATE, 400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         data = ReauthSerializer(data=request.data)
         data.is_valid(raise_exception=True)
