@@ -220,9 +220,17 @@ def reset_device(*, actor: User, user: User) -> None:
         raise ValidationError(_("You cannot reset your own authenticator."))
     if is_admin(user):
         raise ValidationError(_("An administrator's authenticator cannot be reset by another administrator."))
+    if not remove_device(user=user, actor=actor):
+        raise ValidationError(_("This account has no authenticator."))
+
+
+def remove_device(*, user: User, actor: User | None, note: str = "") -> bool:
+    """Delete the authenticator and recovery codes of ``user`` (audited); False when there was none. No
+    permission check: ``reset_device`` for administrators, ``mofan twofactor_reset`` for the operator."""
     with transaction.atomic():
         deleted, _detail = TOTPDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
         if not deleted:
-            raise ValidationError(_("This account has no authenticator."))
-        audit_record(actor=actor, event=AuditEvent.TWOFACTOR_RESET, target=user)
+            return False
+        audit_record(actor=actor, event=AuditEvent.TWOFACTOR_RESET, target=user, note=note)
+    return True

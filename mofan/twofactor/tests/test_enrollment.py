@@ -183,3 +183,20 @@ def test_deploy_check_fails_when_off_or_without_middleware(settings: Any) -> Non
     settings.MIDDLEWARE = ["mofan.twofactor.middleware.TwoFactorMiddleware",
                            *[m for m in settings.MIDDLEWARE if "twofactor" not in m]]
     assert [e.id for e in check_admin_two_factor()] == ["mofan.E032"]
+
+
+def test_operator_removes_an_administrators_device_from_the_command_line(
+    district: Any, make_user: Any, enroll: Any
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    admin = make_user(Role.AUDIT_ADMIN, district.district, username="shenji")
+    enroll(admin)
+    call_command("twofactor_reset", "shenji")
+    assert not services.has_device(admin)
+    row = AuditLog.objects.get(event_id=AuditEvent.TWOFACTOR_RESET.id, target_id=str(admin.pk))
+    assert row.actor is None and "command line" in row.note
+    with pytest.raises(CommandError):
+        call_command("twofactor_reset", "shenji")
+    with pytest.raises(CommandError):
+        call_command("twofactor_reset", "nobody")

@@ -163,7 +163,7 @@ def test_malformed_codes_are_refused_cleanly(make_user: Any, enroll: Any, code: 
     client = Client()
     password_step(client, "chen")
     response = code_step(client, code)
-    assert response.status_code == 200
+    assert response.status_code in (200, 400)  # the form's message, or control characters refused at input
     assert "_auth_user_id" not in client.session
 
 
