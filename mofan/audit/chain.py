@@ -75,17 +75,17 @@ def seal(fields: dict[str, Any], prev_mac: str, key_material: str | None = None)
 HEAD_TABLE = "audit_auditchainhead"
 
 
-def advance_head(*, skip_taken: bool = False) -> tuple[int, str]:
+def advance_head() -> tuple[int, str]:
     """Lock the chain head for the rest of the transaction and take the next position: returns (seq, mac of
     the row before). One UPDATE … RETURNING: on PostgreSQL it row-locks the head (a concurrent writer waits
     and then reads the new values), on SQLite the write lock is the database's. Call inside a transaction.
 
-    ``skip_taken`` moves past positions already taken by rows written around the head (an inserted row):
-    the chain goes on after them, linked to the last genuine row, and ``verify`` reports them."""
-    taken = "(SELECT COALESCE(MAX(seq), 0) FROM audit_auditlog)"
+    The position moves past any taken by rows written around the head (a row inserted directly into the
+    database): the trail keeps recording after them, linked to the last genuine row, and ``verify`` reports
+    them (an index lookup, in the same statement)."""
     greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
-    value = f"{greatest}(seq, {taken}) + 1" if skip_taken else "seq + 1"
-    sql = f"UPDATE {HEAD_TABLE} SET seq = {value} WHERE id = 1 RETURNING seq, mac"  # noqa: S608 - constants
+    sql = (f"UPDATE {HEAD_TABLE} SET seq = {greatest}(seq, (SELECT COALESCE(MAX(seq), 0) FROM audit_auditlog)) + 1 "  # noqa: S608  # nosec B608 - constant table name
+           "WHERE id = 1 RETURNING seq, mac")
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
@@ -104,14 +104,14 @@ def lock_head() -> None:
     from mofan.audit.models import AuditChainHead
 
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {HEAD_TABLE} SET seq = seq WHERE id = 1")  # noqa: S608 - constant name
+        cursor.execute(f"UPDATE {HEAD_TABLE} SET seq = seq WHERE id = 1")  # noqa: S608 - constant name  # nosec B608 - constant table name
         if cursor.rowcount == 0:
             AuditChainHead.objects.get_or_create(pk=1)
 
 
 def store_head(mac: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {HEAD_TABLE} SET mac = %s WHERE id = 1", [mac])  # noqa: S608 - constant name
+        cursor.execute(f"UPDATE {HEAD_TABLE} SET mac = %s WHERE id = 1", [mac])  # noqa: S608 - constant name  # nosec B608 - constant table name
 
 
 # Verifying ------------------------------------------------------------------------------------------------

@@ -88,4 +88,4 @@ class AuditVerifyRun(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.started:%Y-%m-%d %H:%M} {'ok' if self.ok else self.kind or 'running'}"
+        return f"{timezone.localtime(self.started):%Y-%m-%d %H:%M} {'ok' if self.ok else self.kind or 'running'}"

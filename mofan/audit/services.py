@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from mofan.audit import chain
@@ -55,24 +55,15 @@ def audit_record(
     )
     # The ip as the database will give it back (IPv6 normalised).
     row.ip = AuditLog._meta.get_field("ip").get_prep_value(row.ip)
-    fields = {name: getattr(row, name) for name in chain.SEALED_FIELDS}
-    try:
-        _append(row, fields, skip_taken=False)
-    except IntegrityError:
-        # The next position is taken by a row that did not come through here (written directly into the
-        # database): go on after it, so the trail keeps recording; ``verify`` reports that row.
-        _append(row, fields, skip_taken=True)
-    return row
-
-
-def _append(row: AuditLog, fields: dict[str, Any], *, skip_taken: bool) -> None:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # The head stays locked until the outer transaction ends: audited writes take their positions one at
-        # a time, in the order they commit, and a rolled-back write gives its position back.
-        row.seq, row.prev_mac = chain.advance_head(skip_taken=skip_taken)
-        row.mac = chain.seal(fields, row.prev_mac)
+        # a time, in the order they commit, and a rolled-back write gives its position back. No savepoint:
+        # three statements inside the caller's transaction (head, INSERT, head).
+        row.seq, row.prev_mac = chain.advance_head()
+        row.mac = chain.seal({name: getattr(row, name) for name in chain.SEALED_FIELDS}, row.prev_mac)
         row.save(force_insert=True)
         chain.store_head(row.mac)
+    return row
 
 
 def audit_refusal(*, actor: Any, event: EventType, target: models.Model | None = None, note: str = "") -> None:
