@@ -117,7 +117,7 @@ class AdminRequestForm(forms.Form):
     """An action on an administrator's account, submitted for a second administrator's approval. The
     service checks the action's own rules; the form only reads what each action needs."""
 
-    action = forms.ChoiceField(label=_("Action"))
+    action = forms.ChoiceField(label=_("Requested action"))
     membership = forms.TypedChoiceField(label=_("Role to revoke"), required=False, coerce=int, empty_value=None)
     password = forms.CharField(label=_("Temporary password"), strip=False, required=False,
                                widget=forms.PasswordInput,
