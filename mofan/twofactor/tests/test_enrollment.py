@@ -200,3 +200,19 @@ def test_operator_removes_an_administrators_device_from_the_command_line(
         call_command("twofactor_reset", "shenji")
     with pytest.raises(CommandError):
         call_command("twofactor_reset", "nobody")
+
+
+def test_forced_password_change_comes_first_then_enrollment(district: Any, make_user: Any, clock: Any) -> None:
+    admin = make_user(Role.SYSTEM_ADMIN, district.district, username="xitong")
+    admin.must_change_password = True
+    admin.save(update_fields=["must_change_password"])
+    client = signed_in("xitong")
+    assert client.get("/").url == reverse("accounts:password_change")  # type: ignore[attr-defined]
+    assert client.get(reverse("accounts:password_change")).status_code == 200  # not sent on to enrollment
+    assert client.get(ENROLL).url == reverse("accounts:password_change")  # type: ignore[attr-defined]
+    new = "Another-Pass-2026"
+    response = client.post(reverse("accounts:password_change"),
+                           {"old_password": PASSWORD, "new_password": new, "new_password_again": new})
+    assert response.status_code == 302
+    assert client.get("/").url == ENROLL  # type: ignore[attr-defined]
+    assert client.get(ENROLL).status_code == 200
