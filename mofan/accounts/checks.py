@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.db import DatabaseError
 
 from mofan.config.env import DEV_SECRET_KEY, PROFILES
 
@@ -108,4 +109,26 @@ def check_production_profile(app_configs: Any = None, **kwargs: Any) -> list[Err
         if not any(host.strip() for host in hosts):
             errors.append(Error("ALLOWED_HOSTS is empty: set MOFAN_ALLOWED_HOSTS to the server's names.",
                                 id="mofan.E020"))
+        errors.extend(_published_passwords())
     return errors
+
+
+def _published_passwords() -> list[Error]:
+    """访问控制 b) (no default password): none of the demo district's accounts signs in with the password the
+    README publishes. Reads the database; says nothing before it is migrated."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import check_password
+
+    from mofan.demo.district import ACCOUNTS, DEMO_PASSWORD
+
+    try:
+        stored = list(get_user_model().objects.filter(username__in=[a.username for a in ACCOUNTS], is_active=True)
+                      .values_list("username", "password"))
+    except DatabaseError:
+        return []
+    published = sorted(name for name, password in stored if check_password(DEMO_PASSWORD, password))
+    if not published:
+        return []
+    return [Error(f"Accounts of the demo district sign in with its published password: {', '.join(published)}.",
+                  hint="Change their passwords or deactivate them; never run `mofan demo` on a production database.",
+                  id="mofan.E026")]

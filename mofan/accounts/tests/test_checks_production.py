@@ -169,3 +169,24 @@ def test_an_unknown_profile_stops_mofan_at_start(tmp_path: Path, value: str, com
     assert "development, production" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "var" / "mofan.sqlite3").exists()
+
+
+# 访问控制 b): no account of a production district signs in with a password published in the README ----------
+
+
+def test_check_deploy_in_production_fails_on_the_demo_accounts_password(make_user: Any) -> None:
+    from mofan.demo.district import DEMO_PASSWORD
+
+    user = make_user(username="anquan")
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    with override_settings(**PRODUCTION):
+        assert "mofan.E026" in deploy_error_ids()
+    user.set_password("An0ther-Secret-2026")
+    user.save()
+    with override_settings(**PRODUCTION):
+        assert "mofan.E026" not in deploy_error_ids()
+    with override_settings(MOFAN_PROFILE="development"):
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        assert "mofan.E026" not in deploy_error_ids()  # the demo district is what development is for
