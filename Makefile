@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint typecheck pytest messages browser-deps serve clean
+.PHONY: demo test install lint typecheck security pytest messages browser-deps serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,14 @@ browser-deps:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
 
+# bandit over mofan/, then pip-audit (skipped, with the reason printed, when no vulnerability list is reachable).
+security: $(STAMP)
+	$(BIN)/python scripts/security_audit.py
+
 pytest: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: install lint typecheck pytest
+test: install lint typecheck security pytest
 
 clean:
 	rm -rf $(VENV) var

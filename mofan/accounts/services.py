@@ -369,7 +369,7 @@ def admin_request_create(
     if not (is_administrator(user) or (action == AdminAction.GRANT and role in ADMIN_ROLES)):
         raise ValidationError(_("This account is not an administrator's and the role is not an administrator "
                                 "role: do it directly, no approval is needed."))
-    password_hash = ""
+    password_hash = ""  # nosec B105 # an empty hash, not a password
     if action == AdminAction.GRANT:
         _check_grant(user, place, role)
     elif action == AdminAction.RESET_PASSWORD:
@@ -476,7 +476,7 @@ def _decide(actor: User, request: AdminActionRequest, state: str, event: Any, no
     request.decided_by = actor
     request.decided_at = timezone.now()
     request.decision_note = note
-    request.password_hash = ""  # carried out or dropped: the hash is not kept
+    request.password_hash = ""  # carried out or dropped: the hash is not kept  # nosec B105 # clearing the stored hash
     request.save(update_fields=["state", "decided_by", "decided_at", "decision_note", "password_hash"])
     audit_record(actor=actor, event=event, target=request.target, unit_path=request.unit.path,
                  new={"request": request.pk, "action": request.action, "role": request.role,

@@ -84,7 +84,7 @@ def advance_head() -> tuple[int, str]:
     database): the trail keeps recording after them, linked to the last genuine row, and ``verify`` reports
     them (an index lookup, in the same statement)."""
     greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
-    sql = (f"UPDATE {HEAD_TABLE} SET seq = {greatest}(seq, (SELECT COALESCE(MAX(seq), 0) FROM audit_auditlog)) + 1 "  # noqa: S608  # nosec B608 - constant table name
+    sql = (f"UPDATE {HEAD_TABLE} SET seq = {greatest}(seq, (SELECT COALESCE(MAX(seq), 0) FROM audit_auditlog)) + 1 "  # noqa: S608  # nosec B608 # constant table name
            "WHERE id = 1 RETURNING seq, mac")
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -104,14 +104,14 @@ def lock_head() -> None:
     from mofan.audit.models import AuditChainHead
 
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {HEAD_TABLE} SET seq = seq WHERE id = 1")  # noqa: S608 - constant name  # nosec B608 - constant table name
+        cursor.execute(f"UPDATE {HEAD_TABLE} SET seq = seq WHERE id = 1")  # noqa: S608 - constant name  # nosec B608 # constant table name
         if cursor.rowcount == 0:
             AuditChainHead.objects.get_or_create(pk=1)
 
 
 def store_head(mac: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {HEAD_TABLE} SET mac = %s WHERE id = 1", [mac])  # noqa: S608 - constant name  # nosec B608 - constant table name
+        cursor.execute(f"UPDATE {HEAD_TABLE} SET mac = %s WHERE id = 1", [mac])  # noqa: S608 - constant name  # nosec B608 # constant table name
 
 
 # Verifying ------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ How GeoReport maps onto mofan:
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET  # noqa: S405 - building documents only, nothing is parsed
+import xml.etree.ElementTree as ET  # noqa: S405 - building documents only, nothing is parsed  # nosec B405 # builds documents, parses nothing
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any

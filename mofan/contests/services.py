@@ -232,7 +232,7 @@ def round_draw_questions(*, actor: Any, round: Round, bank_ids: Iterable[int], s
         raise ValidationError({"questions": [
             _("The banks hold %(have)d usable questions; the round needs %(need)d.")
             % {"have": len(pool), "need": round.questions_per_contestant}]})
-    chosen = random.Random(seed).sample(pool, round.questions_per_contestant)  # noqa: S311 - not security
+    chosen = random.Random(seed).sample(pool, round.questions_per_contestant)  # noqa: S311 - not security  # nosec B311 # a draw of questions, not a secret
     return round_set_questions(actor=actor, round=round, questions=chosen, points=points)
 
 

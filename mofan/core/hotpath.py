@@ -94,7 +94,7 @@ def insert_row(model: type[Model], values: Mapping[str, Any]) -> int:
         columns.append(column)
         params.append(field.get_db_prep_save(value, connection))
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(params))})"  # noqa: S608
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(params))})"  # noqa: S608  # nosec B608 # quoted model table and column names
     pk_column = _column(model, "pk")[1]
     returning = connection.features.can_return_columns_from_insert
     with connection.cursor() as cursor:
@@ -120,6 +120,6 @@ def update_row(model: type[Model], pk: Any, *, add: Mapping[str, Any] = {},  # n
     table = connection.ops.quote_name(model._meta.db_table)
     pk_column = _column(model, "pk")[1]
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk_column} = %s",  # noqa: S608
+        cursor.execute(f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk_column} = %s",  # noqa: S608  # nosec B608 # quoted model table and column names
                        [*params, pk])
         return int(cursor.rowcount)

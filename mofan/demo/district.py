@@ -28,7 +28,7 @@ from mofan.org.models import Person, Unit, UnitKind
 SEED = 2026
 # People are generated against a fixed date, so that a re-run in a later year recognises them.
 REFERENCE_DATE = dt.date(2026, 1, 1)
-DEMO_PASSWORD = "Mofan@2026"
+DEMO_PASSWORD = "Mofan@2026"  # nosec B105 # the documented demo password
 ACTIVITY_DAYS = 180  # the period later steps fill with activity, ending today
 
 
@@ -76,7 +76,7 @@ class DemoDistrict:
 
     def rng(self, name: str) -> random.Random:
         """A generator seeded for one step: the same data on every run and every machine."""
-        return random.Random(f"{self.seed}:{name}")
+        return random.Random(f"{self.seed}:{name}")  # nosec B311 # seeded demo data, not a secret
 
     def days(self) -> Iterator[dt.date]:
         """Every day of the demo period, oldest first."""
@@ -101,7 +101,7 @@ class DemoDistrict:
 
 class _Builder:
     def __init__(self, log: Callable[[str], None]) -> None:
-        self.rng = random.Random(SEED)
+        self.rng = random.Random(SEED)  # nosec B311 # seeded demo data, not a secret
         self.factory = PersonFactory(self.rng, region=structure.DISTRICT_CODE, today=REFERENCE_DATE)
         self.log = log
         self.units: dict[str, Unit] = {}

@@ -15,4 +15,4 @@ def qr_svg(data: str, *, size_px: int = 220) -> SafeString:
     svg = re.sub(r"^<\?xml[^>]*\?>\s*", "", svg)
     svg = re.sub(r'width="[^"]*" height="[^"]*"', f'width="{size_px}" height="{size_px}"', svg, count=1)
     # Only our own markup: the data is encoded in the path geometry, never copied into the SVG as text.
-    return mark_safe(svg)  # noqa: S308  # nosec B308,B703 - our own SVG markup, no user text in it
+    return mark_safe(svg)  # noqa: S308  # nosec B308 B703 # our own SVG, no user text

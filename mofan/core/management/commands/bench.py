@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess  # noqa: S404 - runs this same program again, with fixed arguments
+import subprocess  # noqa: S404 - runs this same program again, with fixed arguments  # nosec B404 # runs the project's own benchmark script
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         if json_path:
             command += ["--json", str(Path(json_path).resolve())]
         env = {**os.environ, "MOFAN_DATABASE_URL": url}
-        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, bufsize=1) as child:  # noqa: S603
+        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, bufsize=1) as child:  # noqa: S603  # nosec B603 # a fixed command of this project
             assert child.stdout is not None  # noqa: S101 - stdout=PIPE
             for line in child.stdout:
                 self.stdout.write(line.rstrip("\n"))
