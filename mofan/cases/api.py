@@ -29,7 +29,7 @@ from mofan.cases.models import Case, Channel, Urgency
 from mofan.cases.selectors import case_get, case_list
 from mofan.cases.serializers import CaseCreateSerializer, CaseSerializer, ReporterSerializer, reporter_data
 from mofan.cases.services import privacy
-from mofan.cases.services.intake import case_create
+from mofan.cases.services.intake import case_create, case_for_token, clean_client_token
 from mofan.core.api import KeysetPagination
 from mofan.org.selectors import unit_get
 
@@ -143,18 +143,21 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         response["Cache-Control"] = "no-store"
         return response
 
-    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer, 200: CaseSerializer})
     def create(self, request: Request) -> Response:
-        """Register a case through the API (channel "api")."""
+        """Register a case through the API (channel "api"); the same ``client_token`` again returns that case (200)."""
         serializer = CaseCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        case = case_create(
+        token = clean_client_token(data["client_token"])
+        sent_before = case_for_token(token, channel=Channel.API, actor=request.user)
+        case = sent_before or case_create(
             actor=request.user, area=data["area"], channel=Channel.API, description=data["description"],
             title=data["title"], urgency=data["urgency"], category=clean_category(data["category"]),
             reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
             reporter_id_number=data["reporter_id_number"], anonymous=data["anonymous"], address=data["address"],
             latitude=data["latitude"], longitude=data["longitude"], attachments=data["attachments"],
+            client_token=token,
         )
         return Response(CaseSerializer(case, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+                        status=status.HTTP_200_OK if sent_before else status.HTTP_201_CREATED)

@@ -36,6 +36,7 @@ from mofan.cases.services import closing, escalation, triage
 from mofan.cases.services import dispatch as dispatching
 from mofan.cases.services.calendar_days import calendar_day_set, calendar_load_year, calendar_year
 from mofan.cases.views_ops import available_operations
+from mofan.core.api import IdField, id_list
 
 # Output -----------------------------------------------------------------------------------------------------
 
@@ -94,7 +95,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class AcceptSerializer(NoteSerializer):
-    category = serializers.IntegerField(required=False, allow_null=True, default=None)
+    category = IdField(required=False, allow_null=True, default=None)
 
 
 class RejectSerializer(ReasonSerializer):
@@ -102,37 +103,37 @@ class RejectSerializer(ReasonSerializer):
 
 
 class ClassifySerializer(serializers.Serializer):
-    category = serializers.IntegerField()
+    category = IdField()
 
 
 class MergeSerializer(NoteSerializer):
-    into = serializers.IntegerField(help_text=gettext_lazy("id of the case to merge into"))
+    into = IdField(help_text=gettext_lazy("id of the case to merge into"))
 
 
 class DispatchSerializer(NoteSerializer):
-    lead = serializers.IntegerField(required=False, allow_null=True, default=None,
+    lead = IdField(required=False, allow_null=True, default=None,
                                     help_text=gettext_lazy("unit id of the lead department; omit to add co-handlers"))
-    co = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    co = id_list(required=False, default=list)
     checkin_due = serializers.DateTimeField(required=False, allow_null=True, default=None)
     handle_due = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class SummonSerializer(NoteSerializer):
-    departments = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    departments = id_list(allow_empty=False)
     handle_due = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class PressSerializer(RequiredNoteSerializer):
-    dispatch = serializers.IntegerField(required=False, allow_null=True, default=None)
+    dispatch = IdField(required=False, allow_null=True, default=None)
 
 
 class DecideExtensionSerializer(NoteSerializer):
-    dispatch = serializers.IntegerField()
+    dispatch = IdField()
     approve = serializers.BooleanField()
 
 
 class RateSerializer(NoteSerializer):
-    dispatch = serializers.IntegerField()
+    dispatch = IdField()
     rating = serializers.IntegerField(min_value=1, max_value=5)
 
 

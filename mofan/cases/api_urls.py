@@ -1,11 +1,10 @@
 """The cases API under /api/: each part registers its viewsets here (one line each)."""
 
-from rest_framework.routers import DefaultRouter
-
 from mofan.cases.api import CaseViewSet
 from mofan.cases.api_ops import CalendarDayViewSet, CaseOperationViewSet, DispatchViewSet
+from mofan.core.api import Router
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.include_root_view = False
 router.register("cases", CaseViewSet, basename="case")
 router.register("case-ops", CaseOperationViewSet, basename="case-op")

@@ -7,9 +7,11 @@ the category and the attachments for every channel alike, and its errors are sho
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,7 @@ from mofan.accounts.roles import Action
 from mofan.cases import categories
 from mofan.cases.models import Category, Channel, Urgency
 from mofan.cases.public import area_in_reach, areas_in_reach, town_in_reach, towns_in_reach
+from mofan.cases.services.intake import CLIENT_TOKEN
 from mofan.org.forms import UnitChoiceField, apply_service_errors
 from mofan.org.models import Unit, UnitKind
 from mofan.org.selectors import unit_list
@@ -200,9 +203,14 @@ class PublicReportForm(forms.Form):
                                help_text=_("Up to 9 photos (jpg or png)."))
     website = forms.CharField(label=_("Leave this field empty"), required=False,
                               widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+    # One-time token made when the page is shown: the same form sent twice is one report (see case_create).
+    client_token = forms.CharField(required=False, widget=forms.HiddenInput, validators=[RegexValidator(
+        CLIENT_TOKEN, _("This form has expired: reload the page and send it again."))])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["client_token"] = secrets.token_urlsafe(24)
         town_field: Any = self.fields["town"]
         town_field.choices = [("", "—")] + [(str(t.pk), t.name) for t in towns_in_reach()]
         town_field.widget.attrs.update({"hx-get": reverse("cases:report_villages"), "hx-trigger": "change",

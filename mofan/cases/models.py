@@ -114,6 +114,9 @@ class Case(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    # The one-time token of the form or client that sent the report: the same token sent again is the same
+    # case (a double submit, a client's retry), and the unique index lets only one of two simultaneous ones win.
+    client_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("case")

@@ -17,6 +17,10 @@ How GeoReport maps onto mofan:
   no location at all is refused, as the spec asks. ``address_string``, ``lat`` and ``long`` are stored;
   ``first_name``/``last_name`` and ``phone`` become the reporter, and a request without a phone is anonymous
   (nobody could be called back); ``email``, ``device_id``, ``account_id`` and ``media_url`` are ignored.
+  An optional ``client_token`` (or ``token``; 16-64 of A-Z a-z 0-9 _ -) makes the POST idempotent: the same token
+  again answers with the case it made the first time, so a client's retry never files a second report.
+- Control characters in any parameter, and texts longer than their column, are refused with a 400 and nothing
+  is written; ``lat``/``long`` must be finite numbers.
 - **service_request_id** is the tracking code; the response's ``service_notice`` says so.
 - **GET requests** shows public data only: status (open, or closed once closed, rejected or merged), status
   notes in plain words (a rejection says why and where to go instead), the service, the dates, the address
@@ -49,7 +53,7 @@ from mofan.cases import ratelimit
 from mofan.cases.categories import category_get, category_leaves, category_path
 from mofan.cases.models import Case, Category, Channel
 from mofan.cases.public import area_in_reach, is_closed, public_state, top_area_in_reach
-from mofan.cases.services.intake import case_create
+from mofan.cases.services.intake import case_create, case_for_token, clean_client_token
 from mofan.org.models import Unit, UnitKind
 
 MAX_LIST = 1000
@@ -163,7 +167,10 @@ def _coordinate(params: Any, name: str, bound: int) -> Decimal | None:
     if not raw:
         return None
     try:
-        value = Decimal(raw).quantize(Decimal("0.000001"))
+        value = Decimal(raw)
+        if not value.is_finite():  # NaN and infinities are not places
+            raise InvalidOperation
+        value = value.quantize(Decimal("0.000001"))
     except (InvalidOperation, ValueError):
         raise Open311Error(400, _("%(name)s is not a number.") % {"name": name}) from None
     if not -bound <= value <= bound:
@@ -201,6 +208,13 @@ def _reporter_name(params: Any) -> str:
 
 def _create(request: HttpRequest) -> Case:
     params = request.POST
+    try:  # the same token again (a client's retry) is the case it made the first time: no second case, no budget
+        token = clean_client_token(params.get("client_token") or params.get("token"))
+        sent_before = case_for_token(token, channel=Channel.OPEN311, actor=None)
+    except ValidationError as exc:
+        raise Open311Error(400, *[f"client_token: {m}" for m in exc.messages]) from None
+    if sent_before is not None:
+        return sent_before
     code = (params.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, _("service_code is required."))
@@ -222,7 +236,7 @@ def _create(request: HttpRequest) -> Case:
             actor=None, area=area, channel=Channel.OPEN311, category=category,
             description=params.get("description") or "", address=params.get("address_string") or "",
             latitude=latitude, longitude=longitude, reporter_name=_reporter_name(params), reporter_phone=phone,
-            anonymous=not phone,
+            anonymous=not phone, client_token=token,
         )
     except ValidationError as exc:
         ratelimit.refund(ratelimit.PUBLIC_BUCKET, address)  # nothing written: not counted
@@ -330,3 +344,14 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
         return error_response(fmt, Open311Error(404, _("No service request has the id %(id)s.")
                                                 % {"id": request_id[:20]}))
     return respond(fmt, "service_requests", "request", [request_row(case)])
+
+
+def refuse_input(request: HttpRequest, view_kwargs: dict[str, Any], messages: dict[str, str]) -> HttpResponse:
+    """A request carrying a control character (``core.validators.ControlCharacterMiddleware``): an Open311
+    error document in the format asked for."""
+    fmt = view_kwargs.get("fmt") if view_kwargs.get("fmt") in CONTENT_TYPES else "json"
+    return error_response(str(fmt), Open311Error(400, *[f"{field}: {m}" for field, m in messages.items()]))
+
+
+for _view in (services, service_definition, requests, request_detail):
+    _view.refuse_input = refuse_input  # type: ignore[union-attr]

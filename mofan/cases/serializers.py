@@ -12,6 +12,7 @@ from rest_framework import serializers
 from mofan.cases import kinds
 from mofan.cases.forms_intake import intake_areas
 from mofan.cases.models import Case, Urgency
+from mofan.cases.services.intake import MAX_DESCRIPTION
 from mofan.cases.services.privacy import Reporter, reporter_masked
 from mofan.org.models import Unit
 
@@ -67,22 +68,35 @@ class IntakeAreaField(serializers.PrimaryKeyRelatedField):
         return intake_areas(request.user)
 
 
+def column(name: str) -> int:
+    """The length of a text column of Case: an API text longer than its column is refused, never cut."""
+    length = getattr(Case._meta.get_field(name), "max_length", None)
+    assert length is not None  # noqa: S101 - a CharField
+    return int(length)
+
+
 class CaseCreateSerializer(serializers.Serializer):
     area = IntakeAreaField(queryset=Unit.objects.none(), help_text="The village, grid or township where it happened.")
-    description = serializers.CharField(allow_blank=True, max_length=10000)
-    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    description = serializers.CharField(allow_blank=True, max_length=MAX_DESCRIPTION)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=column("title"))
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, default=Urgency.NORMAL)
     category = serializers.IntegerField(required=False, allow_null=True, default=None,
                                         help_text="An open category of the catalogue (any level).")
-    reporter_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    reporter_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
-    reporter_id_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=50,
+    reporter_name = serializers.CharField(required=False, allow_blank=True, default="",
+                                          max_length=column("reporter_name"))
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, default="",
+                                           max_length=column("reporter_phone"))
+    reporter_id_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=20,
                                                write_only=True)
     anonymous = serializers.BooleanField(required=False, default=False)
-    address = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    address = serializers.CharField(required=False, allow_blank=True, default="", max_length=column("address"))
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True,
                                         default=None, min_value=-90, max_value=90)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True,
                                          default=None, min_value=-180, max_value=180)
     attachments = serializers.ListField(child=serializers.FileField(allow_empty_file=True), required=False,
                                         default=list, help_text="Photos or documents (multipart).")
+    client_token = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=64, write_only=True,
+        help_text="Optional, 16-64 of A-Z a-z 0-9 _ -: the same token sent again returns the case made the first "
+                  "time (200) instead of a second case.")

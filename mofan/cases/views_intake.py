@@ -34,7 +34,7 @@ from mofan.cases import categories, ratelimit
 from mofan.cases.forms_intake import STAFF_CHANNELS, GridIntakeForm, PublicReportForm, StaffIntakeForm
 from mofan.cases.models import Case, Channel
 from mofan.cases.public import areas_in_reach, public_case_get, public_view, town_in_reach
-from mofan.cases.services.intake import case_create
+from mofan.cases.services.intake import case_create, case_for_token
 from mofan.core.services import record_export
 from mofan.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from mofan.org.importers import ImportRejected, RowError
@@ -161,15 +161,20 @@ def public_report(request: HttpRequest) -> HttpResponse:
             ratelimit.public_report_allowed(address, channel=Channel.PUBLIC)
             form.add_error(None, _("Your report could not be accepted. Please try again, or call the hotline."))
         elif form.is_valid():
+            data = form.cleaned_data
+            sent_before = case_for_token(data["client_token"] or None, channel=Channel.PUBLIC, actor=None)
+            if sent_before is not None:  # the same form sent again: the report it made, no second case
+                request.session[SESSION_REPORTED] = sent_before.tracking_code
+                return redirect("cases:report_done")
             verdict = ratelimit.public_report_allowed(address, channel=Channel.PUBLIC)
             if not verdict.allowed:
                 return _refused(request)
-            data = form.cleaned_data
             try:
                 case = case_create(
                     actor=None, area=data["area"], channel=Channel.PUBLIC, description=data["description"],
                     address=data["address"], reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"], anonymous=data["anonymous"], attachments=data["photos"],
+                    client_token=data["client_token"] or None,
                 )
             except ValidationError as exc:
                 ratelimit.refund(ratelimit.PUBLIC_BUCKET, address or "unknown")  # nothing written: not counted

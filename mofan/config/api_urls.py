@@ -1,18 +1,18 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from mofan.accounts.api import AccountViewSet, AdminRequestViewSet
 from mofan.accounts.reauth import ReauthAPIView
 from mofan.audit.api import AuditLogViewSet
 from mofan.cases.api_urls import urlpatterns as cases_api_urls
 from mofan.contests.api_urls import urlpatterns as contests_api_urls
+from mofan.core.api import Router
 from mofan.exams.api_urls import urlpatterns as exams_api_urls
 from mofan.learning.api_urls import urlpatterns as learning_api_urls
 from mofan.org.api import PersonViewSet, UnitViewSet
 from mofan.org.api_import import ImportViewSet
 from mofan.questions.api_urls import urlpatterns as questions_api_urls
 
-router = DefaultRouter()
+router = Router()
 router.register("units", UnitViewSet, basename="unit")
 router.register("people", PersonViewSet, basename="person")
 router.register("imports", ImportViewSet, basename="import")

@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "mofan.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "mofan.core.validators.ControlCharacterMiddleware",  # control characters refused in every input
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mofan.accounts.middleware.IdleTimeoutMiddleware",
     "mofan.accounts.middleware.PrivateResponseMiddleware",  # signed-in responses are never cached (no-store)

@@ -1,4 +1,5 @@
-"""Shared API plumbing: errors as clear messages, and Django's PermissionDenied/ValidationError mapped."""
+"""Shared API plumbing: errors as clear messages, and Django's PermissionDenied/ValidationError mapped; ids in
+bodies (``IdField``, ``id_list``) and in paths (``Router``, ``PlainRouter``) that are ids or a clear 4xx."""
 
 from __future__ import annotations
 
@@ -9,14 +10,67 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter, SimpleRouter
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from mofan.core.paging import COUNT_CAP, PAGE_SIZE, KeysetPage, keyset_page
+
+# Ids ---------------------------------------------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1  # the largest value a BigAutoField (and PostgreSQL's bigint) holds
+ID_REGEX = "[0-9]{1,19}"  # an id in a URL: digits, no longer than MAX_ID; anything else is not a route (404)
+
+
+class IdField(serializers.IntegerField):
+    """The id of a row named in a request body: a whole number from 1 to 2**63 - 1, else a 400 that says so
+    (never an overflow in the database)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        out_of_range = gettext_lazy("An id is a whole number from 1 to 9223372036854775807.")
+        kwargs["error_messages"] = {"invalid": gettext_lazy("An id is a whole number."), "min_value": out_of_range,
+                                    "max_value": out_of_range, **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")  # true is not the id 1, 1.5 is not an id
+        return int(super().to_internal_value(data))
+
+
+def id_list(**kwargs: Any) -> serializers.ListField:
+    """A list of ids in a request body (at most ``max_length``, 100 unless told)."""
+    kwargs.setdefault("max_length", 100)
+    return serializers.ListField(child=IdField(), **kwargs)
+
+
+class IdLookupMixin:
+    """Routes whose ``{pk}`` is an id: digits only, at most 19 of them, unless the viewset says otherwise with
+    ``lookup_value_regex``. ``/api/…/abc/`` is a 404 from the router, never a ValueError in a view."""
+
+    _default_value_pattern: str
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._default_value_pattern = ID_REGEX
+
+
+class Router(IdLookupMixin, DefaultRouter):
+    pass
+
+
+class PlainRouter(IdLookupMixin, SimpleRouter):
+    """Without the API root view."""
+
+
+# Errors --------------------------------------------------------------------------------------------------------
 
 
 def validation_detail(exc: DjangoValidationError) -> Any:

@@ -3,11 +3,11 @@
 from typing import Any
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from mofan.core.api import PlainRouter
 from mofan.learning import api, api_manage
 
-router = SimpleRouter()
+router = PlainRouter()
 router.register("learning/materials", api.MaterialViewSet, basename="learning-material")
 
 urlpatterns: list[Any] = [

@@ -1,0 +1,93 @@
+"""Every API route with an id in its path, walked with ids that are not ids (letters, beyond 64 bits, huge,
+a float): each answers 4xx, never a server error (issue 9, defect 9)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver
+
+from mofan.accounts.roles import Role
+from mofan.config.api_urls import urlpatterns as api_urlpatterns
+from mofan.conftest import District
+
+BAD_IDS = ["abc", str(2**64), str(2**63), "9" * 5000, "1e30", "-1"]
+METHODS = ["get", "post", "put", "patch", "delete"]
+
+
+def _patterns(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _patterns(entry.url_patterns, prefix + _source(entry))
+        elif isinstance(entry, URLPattern):
+            yield prefix + _source(entry)
+
+
+def _source(entry: URLPattern | URLResolver) -> str:
+    pattern: Any = entry.pattern
+    return getattr(pattern, "_route", None) or pattern._regex
+
+
+def _fill(source: str, value: str) -> str | None:
+    """The path of a route or regex with every parameter replaced by ``value``; None for format suffixes and
+    routes without a parameter."""
+    if "format" in source:
+        return None
+    out, i, found = [], 0, False
+    while i < len(source):
+        if source.startswith("(?P<", i):  # a named regex group, possibly with parentheses inside
+            depth, j = 0, i
+            while j < len(source):
+                depth += {"(": 1, ")": -1}.get(source[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            out.append(value)
+            i, found = j + 1, True
+        elif source[i] == "<":  # a path converter
+            j = source.index(">", i)
+            out.append(value)
+            i, found = j + 1, True
+        else:
+            out.append(source[i])
+            i += 1
+    if not found:
+        return None
+    path = "".join(out).replace("^", "").replace("$", "").replace("\\", "")
+    return "/api/" + re.sub(r"/\?$", "/", path)
+
+
+def api_paths_with_ids(value: str) -> list[str]:
+    paths = {_fill(source, value) for source in _patterns(api_urlpatterns)}
+    return sorted(p for p in paths if p)
+
+
+def test_the_walk_covers_the_routers_and_the_plain_routes() -> None:
+    paths = api_paths_with_ids("abc")
+    assert "/api/learning/materials/abc/" in paths
+    assert "/api/case-ops/abc/summon/" in paths
+    assert "/api/learning/books/abc/borrow/" in paths
+    assert len(paths) > 40
+
+
+@pytest.mark.django_db
+def test_no_api_route_fails_on_an_id_out_of_range(district: District, make_user: Any) -> None:
+    users = [
+        make_user(Role.SYSTEM_ADMIN, district.district),
+        make_user(Role.CENTRE_OPERATOR, district.district),
+    ]
+    failures = []
+    for user in users:
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        for value in BAD_IDS:
+            for path in api_paths_with_ids(value):
+                for method in METHODS:
+                    response = getattr(client, method)(path, {}, content_type="application/json")
+                    if response.status_code >= 500:
+                        failures.append(f"{user.username} {method.upper()} {path} → {response.status_code}")
+    assert not failures, "\n".join(failures)
