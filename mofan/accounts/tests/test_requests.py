@@ -153,3 +153,19 @@ def test_direct_actions_on_an_administrator_through_the_pages_are_refused_with_a
     assert "second administrator" in response.content.decode()
     assert User.objects.get(pk=admins.audit.pk).is_active
     assert User.objects.get(pk=admins.audit.pk).check_password(PASSWORD)
+
+
+def test_out_of_range_ids_are_refused_cleanly(admins: Any, login: Any, reauth: Any) -> None:
+    big = 9223372036854775808
+    client = reauth(login(admins.security))
+    for payload in ({"action": "grant", "user": admins.audit.pk, "unit": big, "role": "cadre"},
+                    {"action": "revoke", "user": admins.audit.pk, "membership": big},
+                    {"action": "unlock", "user": big}, {"action": "unlock", "user": -1}):
+        response = client.post(URL, payload, content_type="application/json")
+        assert response.status_code in (400, 403, 404), (payload, response.status_code)
+    assert client.get(f"{URL}{big}/").status_code in (400, 404)
+    assert client.post(f"{URL}{big}/approve/").status_code in (400, 404)
+    assert client.post(f"/accounts/requests/{big}/decide/", {"decision": "approve"}).status_code in (400, 404)
+    response = client.post(f"/accounts/users/{admins.audit.pk}/request/", {"action": "revoke", "membership": big})
+    assert response.status_code == 400
+    assert AdminActionRequest.objects.count() == 0
