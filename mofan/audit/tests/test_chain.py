@@ -268,3 +268,18 @@ def test_the_benchmark_runs_and_leaves_the_chain_intact() -> None:
     assert metrics["audit_record_queries"] > metrics["plain_insert_queries"] >= 1
     assert metrics["verify_per_s"] > 0 and "concurrent_per_s" not in metrics  # no threads inside a test
     assert chain_verify().ok
+
+
+@pytest.mark.parametrize("ip", ["2001:DB8:0:0:0:0:0:1", "::ffff:10.0.0.1", "192.168.1.20"])
+def test_what_the_database_gives_back_still_verifies(ip: str) -> None:
+    """Addresses are stored normalised and JSON comes back reordered (PostgreSQL jsonb): the mac is of the
+    values as read back."""
+    from mofan.audit.context import RequestContext, reset_context, set_context
+
+    token = set_context(RequestContext(ip=ip, user_agent="test"))
+    try:
+        audit_record(actor=None, actor_name="名字", event=AuditEvent.USER_UPDATED, note="备注\u00e9",
+                     old={"z": 1.5, "a": {"y": [3, 2, 1], "b": None}, "长": "值"}, new={"n": 10 ** 15})
+    finally:
+        reset_context(token)
+    assert chain_verify().ok
