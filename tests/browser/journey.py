@@ -14,6 +14,7 @@ from mofan.demo.district import DEMO_PASSWORD
 from mofan.twofactor import totp
 
 ENROLL = "/accounts/2fa/"
+REAUTH = "/accounts/reauth/"
 VERIFY = "/accounts/2fa/verify/"
 _secrets: dict[str, str] = {}  # the journey's authenticator app: the key of each account it enrolled
 _last_step: dict[str, int] = {}
@@ -46,3 +47,20 @@ def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
         page.click("form.stacked button[type=submit]")
         page.wait_for_url(lambda url: not urlparse(url).path.startswith(ENROLL))
     page.wait_for_url("**/")
+
+
+def confirm_identity(page: Any, username: str, password: str = DEMO_PASSWORD, *, download: bool = False) -> Any:
+    """The re-authentication page a sensitive action leads to (unmasking, an export of personal data, a role
+    grant): the password again, and the authenticator's code when the account has one. Back on the page the
+    action came from (or, for an export, the file: returned when ``download``)."""
+    page.wait_for_url(lambda url: urlparse(url).path == REAUTH)
+    page.fill("input[name=password]", password)
+    if page.locator("input[name=code]").count():
+        page.fill("input[name=code]", _code(username))
+    if download:
+        with page.expect_download() as download_info:
+            page.click("form.stacked button[type=submit]")
+        return download_info.value
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(lambda url: urlparse(url).path != REAUTH)
+    return None
