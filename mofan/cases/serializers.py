@@ -14,6 +14,7 @@ from mofan.cases.forms_intake import intake_areas
 from mofan.cases.models import Case, Urgency
 from mofan.cases.services.intake import MAX_DESCRIPTION
 from mofan.cases.services.privacy import Reporter, reporter_masked
+from mofan.core.api import IdField
 from mofan.org.models import Unit
 
 
@@ -80,8 +81,8 @@ class CaseCreateSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True, max_length=MAX_DESCRIPTION)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=column("title"))
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, default=Urgency.NORMAL)
-    category = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                        help_text="An open category of the catalogue (any level).")
+    category = IdField(required=False, allow_null=True, default=None,
+                       help_text="An open category of the catalogue (any level).")
     reporter_name = serializers.CharField(required=False, allow_blank=True, default="",
                                           max_length=column("reporter_name"))
     reporter_phone = serializers.CharField(required=False, allow_blank=True, default="",

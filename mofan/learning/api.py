@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mofan.core.api import KeysetPagination, request_object, valid_form
+from mofan.core.api import IdField, KeysetPagination, request_object, valid_form
 from mofan.learning import forms, points, selectors, services
 from mofan.learning.models import Material, PointsAward
 
@@ -60,8 +60,9 @@ class MaterialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class ReadingInSerializer(serializers.Serializer[Any]):
-    material = serializers.IntegerField()
-    seconds = serializers.IntegerField()
+    material = IdField()
+    seconds = serializers.IntegerField(min_value=1, max_value=24 * 3600,
+                                       help_text="More than the service's plausible maximum is counted as that.")
     started_at = serializers.DateTimeField(required=False)
 
 
