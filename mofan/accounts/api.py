@@ -171,6 +171,9 @@ class AdminRequestSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
+    # Plain strings: the role choices already have their enum in the schema (Membership's role).
+    role = serializers.CharField(read_only=True, help_text="For grant and revoke: the role; else empty.")
+    requester_role = serializers.CharField(read_only=True)
 
     class Meta:
         model = AdminActionRequest
