@@ -283,3 +283,17 @@ def test_what_the_database_gives_back_still_verifies(ip: str) -> None:
     finally:
         reset_context(token)
     assert chain_verify().ok
+
+
+def test_upsert_onto_an_existing_row_is_refused_on_both_engines() -> None:
+    """``INSERT … ON CONFLICT DO UPDATE`` backdating a record (to make it deletable) is refused: by the INSERT
+    trigger on SQLite, by the UPDATE trigger on PostgreSQL; the record then cannot be deleted either."""
+    target = write(2)[0]
+    assert_refused(f"INSERT INTO audit_auditlog {COLUMNS} VALUES "
+                   "(%s, %s, 'forger', 100, 'x', %s, '', '', '', '', 'forged', %s, '', '') "
+                   "ON CONFLICT (id) DO UPDATE SET at = %s, note = 'forged'",
+                   target.pk, target.at, True, 10_000, "2020-01-01 00:00:00+00:00")
+    assert_refused("DELETE FROM audit_auditlog WHERE id = %s", target.pk)
+    target.refresh_from_db()
+    assert target.note == "n0" and target.at.year != 2020
+    assert chain_verify().ok
