@@ -29,6 +29,7 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -41,6 +42,7 @@ LAST_SEEN = "mofan_last_seen"
 DB_SESSIONS = "django.contrib.sessions.backends.db"
 SWEEP_EVERY_SECONDS = 60
 _LOCK_KEY = "mofan:accounts:idle-sweep"
+SWEEP_BATCH = 500
 
 
 def idle_limit_seconds() -> int:
@@ -83,27 +85,32 @@ def sweep_idle_sessions(*, now: datetime | None = None) -> int:
     store = SessionStore()
     User = get_user_model()  # noqa: N806
     ended = 0
-    candidates = Session.objects.filter(expire_date__lte=horizon).order_by("expire_date")
-    for key, data, expire in candidates.values_list("session_key", "session_data", "expire_date").iterator(
-            chunk_size=500):
-        decoded = store.decode(data)
-        user_id = decoded.get(SESSION_KEY)
-        if user_id is None:
-            if expire <= now:  # an expired anonymous session: what clearsessions would delete
-                Session.objects.filter(session_key=key, expire_date=expire).delete()
-            continue
-        last = decoded.get(LAST_SEEN)
-        seen = float(last) if last is not None else (expire - timedelta(seconds=age)).timestamp()
-        idle = now.timestamp() - seen
-        if idle <= limit:
-            continue
-        with transaction.atomic():
-            # Only if nothing saved it since it was read (a request in between) and nobody ended it.
-            if Session.objects.filter(session_key=key, expire_date=expire).delete()[0]:
-                user = User.objects.filter(pk=user_id).first()
-                _audit(user, idle, "sweep")
-                ended += 1
-    return ended
+    candidates = Session.objects.filter(expire_date__lte=horizon).order_by("expire_date", "session_key")
+    after: tuple[datetime, str] | None = None
+    while True:  # in pages by (expire_date, key), read before anything is deleted
+        page = candidates if after is None else candidates.filter(
+            Q(expire_date__gt=after[0]) | Q(expire_date=after[0], session_key__gt=after[1]))
+        rows = list(page.values_list("session_key", "session_data", "expire_date")[:SWEEP_BATCH])
+        if not rows:
+            return ended
+        after = (rows[-1][2], rows[-1][0])
+        for key, data, expire in rows:
+            decoded = store.decode(data)
+            user_id = decoded.get(SESSION_KEY)
+            if user_id is None:
+                if expire <= now:  # an expired anonymous session: what clearsessions would delete
+                    Session.objects.filter(session_key=key, expire_date=expire).delete()
+                continue
+            last = decoded.get(LAST_SEEN)
+            seen = float(last) if last is not None else (expire - timedelta(seconds=age)).timestamp()
+            idle = now.timestamp() - seen
+            if idle <= limit:
+                continue
+            with transaction.atomic():
+                # Only if nothing saved it since it was read (a request in between) and nobody ended it.
+                if Session.objects.filter(session_key=key, expire_date=expire).delete()[0]:
+                    _audit(User.objects.filter(pk=user_id).first(), idle, "sweep")
+                    ended += 1
 
 
 def sweep_in_requests() -> bool:

@@ -153,3 +153,19 @@ def test_the_embedded_profile_sweeps_after_someone_elses_response(district: Any,
         sign_in("idle_active")
     assert idle_logouts(left) == 1
     reset_throttle()
+
+
+def test_the_sweep_pages_past_sessions_it_leaves(cadre: Any, monkeypatch: Any) -> None:
+    """Anonymous sessions inside the window stay (they are nobody's idle sign-in) and must not hide the signed-in
+    ones behind them from a sweep that reads in pages."""
+    monkeypatch.setattr("mofan.accounts.sessions.SWEEP_BATCH", 2)
+    for _ in range(3):
+        store = SessionStore()
+        store["django_language"] = "en"
+        store.create()
+        Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() + timedelta(hours=1))
+    client = sign_in("idle_cadre")
+    let_time_pass(client, settings.MOFAN_IDLE_TIMEOUT_MINUTES + 1)
+    assert sweep_idle_sessions() == 1
+    assert idle_logouts(cadre) == 1
+    assert Session.objects.count() == 3
