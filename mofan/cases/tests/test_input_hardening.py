@@ -313,3 +313,52 @@ def test_the_api_is_idempotent_on_a_client_token(gov: Any, login: Any) -> None:
     again = client.post(CASES, data, content_type="application/json")
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"] and Case.objects.count() == 1
+
+
+@pytest.fixture(scope="module")
+def audit_flushable(django_db_blocker: Any) -> Any:
+    """A transactional test ends with a flush, which the append-only audit table refuses (its triggers refuse
+    DELETE and TRUNCATE): the test turns the triggers off at its end, and they are on again once the module's
+    tests are done (after the flush). PostgreSQL only."""
+    from django.db import connection
+
+    yield
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE audit_auditlog ENABLE TRIGGER USER")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submits_of_one_token_make_one_case(audit_flushable: Any, gov: Any) -> None:
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers: the race needs PostgreSQL (MOFAN_DATABASE_URL)")
+
+    token = "race-token-threads-0123456789"
+    barrier = threading.Barrier(2)
+    results: list[Any] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait()
+            results.append(case_create(actor=None, area=gov.d.village_a1, channel=Channel.PUBLIC,
+                                       description="路灯坏了", reporter_phone="13912345678", client_token=token))
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(results) == 2 and all(isinstance(r, Case) for r in results), results
+        assert results[0].pk == results[1].pk and Case.objects.filter(client_token=token).count() == 1
+    finally:
+        with connection.cursor() as cursor:  # let the flush after the test empty the audit table
+            cursor.execute("ALTER TABLE audit_auditlog DISABLE TRIGGER USER")
