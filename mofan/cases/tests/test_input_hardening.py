@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -320,22 +321,17 @@ def audit_flushable(django_db_blocker: Any) -> Any:
     """A transactional test ends with a flush, which the append-only audit table refuses (its triggers refuse
     DELETE and TRUNCATE): the test turns the triggers off at its end, and they are on again once the module's
     tests are done (after the flush). PostgreSQL only."""
-    from django.db import connection
-
     yield
     if connection.vendor == "postgresql":
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             cursor.execute("ALTER TABLE audit_auditlog ENABLE TRIGGER USER")
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite serialises writers: the race needs PostgreSQL (MOFAN_DATABASE_URL)")
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submits_of_one_token_make_one_case(audit_flushable: Any, gov: Any) -> None:
     import threading
-
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers: the race needs PostgreSQL (MOFAN_DATABASE_URL)")
 
     token = "race-token-threads-0123456789"
     barrier = threading.Barrier(2)
