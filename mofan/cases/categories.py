@@ -33,6 +33,7 @@ from mofan.accounts.roles import Action
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.cases.models import Category
+from mofan.core.validators import control_character_message, first_control_character
 from mofan.core.xlsx import SheetRow, XlsxReadError, add_help_sheet, read_rows, write_xlsx
 from mofan.org.importers import ImportRejected, RowError
 from mofan.org.models import Unit, UnitKind
@@ -243,6 +244,10 @@ def import_catalogue(*, actor: Any, file: Any) -> CatalogueImportResult:
         def error(column: str, message: str, values: dict[str, str] = values, number: int = sheet_row.number) -> None:
             report.append(RowError(number, column, values.get(column, "")[:200], message))
 
+        for column in COLUMNS:
+            code = first_control_character(values[column])
+            if code:  # nobody types one, and PostgreSQL cannot store NUL
+                error(column, control_character_message(code))
         names = tuple(values[c] for c in LEVEL_COLUMNS)
         if not names[0]:
             error(LEVEL1, _("The first-level category is required."))

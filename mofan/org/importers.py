@@ -43,6 +43,7 @@ from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.core.identity import id_number_check_digit
 from mofan.core.masking import mask_id_number, mask_phone
+from mofan.core.validators import CONTROL_CHARACTERS, control_character_message, first_control_character
 from mofan.core.xlsx import SheetRow, XlsxReadError, add_help_sheet, read_rows, write_xlsx
 from mofan.org.models import ALLOWED_PARENTS, PATH_SEGMENT, Unit, UnitKind
 from mofan.org.services import (
@@ -110,6 +111,12 @@ class RowError:
     column: str
     value: str
     message: str
+
+    def __post_init__(self) -> None:
+        # The report is shown, and kept as JSON by the import jobs (PostgreSQL refuses NUL there): no control
+        # character from the file (a header, a key, a cell) gets into it.
+        for name in ("column", "value", "message"):
+            object.__setattr__(self, name, CONTROL_CHARACTERS.sub("", str(getattr(self, name))))
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
@@ -181,6 +188,15 @@ class _Row:
         self._report = report
         self._masked = set(masked)
         self.ok = True
+        self._refuse_control_characters()
+
+    def _refuse_control_characters(self) -> None:
+        """A cell holding a control character (in a JSON row: in a list or object, at any depth) is refused
+        with its column: nobody types one, and PostgreSQL cannot store NUL."""
+        for column, value in self._row.values.items():
+            code = next(filter(None, (first_control_character(text) for text in _texts(value))), None)
+            if code:
+                self.error(column, control_character_message(code))
 
     def shown(self, column: str) -> str:
         value = self._row.values.get(column)
@@ -211,6 +227,19 @@ class _Row:
         else:
             for message in exc.messages:
                 self.error("", message)
+
+
+def _texts(value: Any) -> Iterable[str]:
+    """The texts of a cell: itself, or every key and value of a JSON list or object."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
 
 
 def _progress_step(progress: ProgressCallback | None, stage: str, done: int, total: int) -> None:

@@ -206,8 +206,8 @@ class _Row(_SheetRowChecker):
     """A row's cells and errors (``org.importers``), where a JSON row may hold lists."""
 
     def __init__(self, row: SheetRow, report: list[RowError]) -> None:
+        self.values = row.values  # before the base class checks the cells (``shown`` reads it)
         super().__init__(row, report)
-        self.values = row.values
 
     def shown(self, column: str) -> str:
         value = self.values.get(column)
