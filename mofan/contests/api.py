@@ -5,8 +5,6 @@ message, and nothing is written)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +17,7 @@ from rest_framework.views import APIView
 
 from mofan.contests import selectors, services
 from mofan.contests.models import Entry, RoundQuestion, RoundState
+from mofan.core.api import request_object
 
 
 class LeaderboardView(APIView):
@@ -91,7 +90,7 @@ class AnswerView(APIView):
         entry = selectors.my_entry(actor=request.user, round=rnd)
         if entry is None:
             raise PermissionDenied
-        data: Any = request.data
+        data = request_object(request)
         try:
             question_id = int(data.get("question"))
         except (TypeError, ValueError):
