@@ -34,7 +34,7 @@ def _source(entry: URLPattern | URLResolver) -> str:
     return getattr(pattern, "_route", None) or pattern._regex
 
 
-def _fill(source: str, value: str) -> str | None:
+def _fill(source: str, value: str, root: str = "/api/") -> str | None:
     """The path of a route or regex with every parameter replaced by ``value``; None for format suffixes and
     routes without a parameter."""
     if "format" in source:
@@ -60,7 +60,7 @@ def _fill(source: str, value: str) -> str | None:
     if not found:
         return None
     path = "".join(out).replace("^", "").replace("$", "").replace("\\", "")
-    return "/api/" + re.sub(r"/\?$", "/", path)
+    return root + re.sub(r"/\?$", "/", path)
 
 
 def api_paths_with_ids(value: str) -> list[str]:
@@ -101,6 +101,24 @@ def test_no_api_route_fails_on_an_id_out_of_range(district: District, make_user:
             for path in api_paths_with_ids(value):
                 for method in METHODS:
                     response = getattr(client, method)(path, {}, content_type="application/json")
+                    if response.status_code >= 500:
+                        failures.append(f"{user.username} {method.upper()} {path} → {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_no_page_fails_on_an_id_out_of_range(district: District, make_user: Any) -> None:
+    """The pages too: every route of the site (pages, Open311, the API again), GET and POST."""
+    from mofan.config.urls import urlpatterns as site_urlpatterns
+
+    failures = []
+    for user in (make_user(Role.SYSTEM_ADMIN, district.district), make_user(Role.CENTRE_OPERATOR, district.district)):
+        client = _signed_in(user)
+        for value in BAD_IDS:
+            paths = {_fill(source, value, root="/") for source in _patterns(site_urlpatterns)}
+            for path in sorted(p for p in paths if p and not p.startswith("/api/")):
+                for method in ("get", "post"):
+                    response = getattr(client, method)(path)
                     if response.status_code >= 500:
                         failures.append(f"{user.username} {method.upper()} {path} → {response.status_code}")
     assert not failures, "\n".join(failures)
