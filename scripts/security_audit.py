@@ -22,6 +22,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = os.environ.get("MOFAN_AUDIT_SERVICE", "pypi")
@@ -67,23 +68,32 @@ def run_pip_audit() -> int:
             print(f"pip-audit SKIPPED: the vulnerability service could not be used: {reason}")
             return 0
         dependencies = json.loads(report.read_text()).get("dependencies", [])
+    status, lines = judge(dependencies)
+    print("\n".join(lines))
+    return status
+
+
+def judge(dependencies: list[dict[str, Any]]) -> tuple[int, list[str]]:
+    """The verdict on pip-audit's JSON ``dependencies``: 1 when any has a known vulnerability; 0 when none has,
+    or when the service knew none of them (a skip, said so)."""
     vulnerable = [d for d in dependencies if d.get("vulns")]
     audited = [d for d in dependencies if not d.get("skip_reason")]
+    lines = []
     for dependency in vulnerable:
         for vuln in dependency["vulns"]:
             fixed = ", ".join(vuln.get("fix_versions") or []) or "no fixed version yet"
-            print(f"VULNERABLE {dependency['name']} {dependency['version']}: {vuln['id']} (fixed in {fixed})")
+            lines.append(f"VULNERABLE {dependency['name']} {dependency['version']}: {vuln['id']} (fixed in {fixed})")
     if vulnerable:
-        print(f"pip-audit FAILED: {len(vulnerable)} vulnerable dependencies; upgrade them in pyproject.toml.")
-        return 1
+        lines.append(f"pip-audit FAILED: {len(vulnerable)} vulnerable dependencies; upgrade them in pyproject.toml.")
+        return 1, lines
     if not audited:
-        print(f"pip-audit SKIPPED: the vulnerability service knows none of the {len(dependencies)} installed "
-              "versions (a private mirror's builds?), so there is no list to audit them against.")
-        return 0
+        lines.append(f"pip-audit SKIPPED: the vulnerability service knows none of the {len(dependencies)} installed "
+                     "versions (a private mirror's builds?), so there is no list to audit them against.")
+        return 0, lines
     skipped = len(dependencies) - len(audited)
-    print(f"pip-audit: {len(audited)} dependencies audited, no known vulnerability"
-          + (f" ({skipped} unknown to the service, not audited)" if skipped else "") + ".")
-    return 0
+    lines.append(f"pip-audit: {len(audited)} dependencies audited, no known vulnerability"
+                 + (f" ({skipped} unknown to the service, not audited)" if skipped else "") + ".")
+    return 0, lines
 
 
 def main(argv: list[str]) -> int:
