@@ -12,7 +12,8 @@ serializers, the sign-in form, the public report form and Open311 are all covere
 serializer having to remember it, and nothing is written when it refuses. The refusal is a 400 with a clear
 message: JSON by field for the API, the Open311 error document for Open311 (a view can shape its own refusal
 with a ``refuse_input`` attribute), a page otherwise. The contents of uploaded files are not texts: importers
-check what they read.
+check what they read. A JSON body nested too deeply to parse (``[[[[…`` a hundred thousand times, a
+RecursionError in any parser) is refused the same way.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def _strings(value: Any) -> Iterator[str]:
             stack.extend(item)
 
 
+class TooDeep(Exception):  # noqa: N818 - a refusal, not a failure
+    """A JSON body nested so deeply that parsing it would exhaust the stack (a 500 in any parser)."""
+
+
 def _json_body(request: HttpRequest) -> Any:
     if request.content_type != "application/json" or not request.body:
         return None
@@ -72,6 +77,8 @@ def _json_body(request: HttpRequest) -> Any:
         return json.loads(request.body)
     except ValueError:
         return None  # not JSON: the view's parser says so
+    except RecursionError:
+        raise TooDeep from None
 
 
 def refused_fields(request: HttpRequest, view_kwargs: dict[str, Any]) -> dict[str, str]:
@@ -121,10 +128,13 @@ class ControlCharacterMiddleware:
 
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any,
                      view_kwargs: dict[str, Any]) -> HttpResponse | None:
-        found = refused_fields(request, view_kwargs)
-        if not found:
+        try:
+            found = refused_fields(request, view_kwargs)
+            messages = {field: control_character_message(code) for field, code in found.items()}
+        except TooDeep:
+            messages = {"detail": _("The JSON is nested too deeply.")}
+        if not messages:
             return None
-        messages = {field: control_character_message(code) for field, code in found.items()}
         refuse: Callable[..., HttpResponse] | None = getattr(view_func, "refuse_input", None)
         if refuse is not None:
             return refuse(request, view_kwargs, messages)

@@ -102,3 +102,12 @@ def test_ids_in_range_pass() -> None:
     assert serializer.is_valid(), serializer.errors
     assert serializer.validated_data == {"one": 7, "ids": [1, MAX_ID, 2]}
     assert not Ids(data={"one": 1, "ids": list(range(1, 102))}).is_valid()  # at most 100 at once
+
+
+@pytest.mark.django_db
+def test_json_nested_too_deeply_is_a_400_not_a_recursion_error(make_user: Any, login: Any) -> None:
+    client = login(make_user())
+    for body in ["[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000]:
+        response = client.post("/api/cases/", body, content_type="application/json")
+        assert response.status_code == 400 and "detail" in response.json()
+        assert Client().post("/open311/v2/requests.json", body, content_type="application/json").status_code == 400
