@@ -54,6 +54,7 @@ from mofan.cases.categories import category_get, category_leaves, category_path
 from mofan.cases.models import Case, Category, Channel
 from mofan.cases.public import area_in_reach, is_closed, public_state, top_area_in_reach
 from mofan.cases.services.intake import case_create, case_for_token, clean_client_token
+from mofan.core.api import parse_id
 from mofan.org.models import Unit, UnitKind
 
 MAX_LIST = 1000
@@ -273,9 +274,10 @@ def list_requests(params: Any) -> list[Case]:
     qs = qs.filter(channel__in=list(LISTED_CHANNELS))
     codes = _split(params, "service_code")
     if codes:
-        if not all(c.isdigit() for c in codes):
+        if not all(c.isascii() and c.isdigit() for c in codes):
             raise Open311Error(400, _("service_code is a list of numbers separated by commas."))
-        qs = qs.filter(category_id__in=[int(c) for c in codes])
+        wanted = [parse_id(c) for c in codes]  # a number no category can have matches nothing
+        qs = qs.filter(category_id__in=[pk for pk in wanted if pk is not None])
     start, end = _moment(params, "start_date"), _moment(params, "end_date")
     if start is None and end is None:
         start = timezone.now() - timedelta(days=DEFAULT_DAYS)

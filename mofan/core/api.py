@@ -3,6 +3,7 @@ bodies (``IdField``, ``id_list``) and in paths (``Router``, ``PlainRouter``) tha
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -25,6 +26,7 @@ from mofan.core.paging import COUNT_CAP, PAGE_SIZE, KeysetPage, keyset_page
 
 MAX_ID = 2**63 - 1  # the largest value a BigAutoField (and PostgreSQL's bigint) holds
 ID_REGEX = "[0-9]{1,19}"  # an id in a URL: digits, no longer than MAX_ID; anything else is not a route (404)
+_ID_RE = re.compile(ID_REGEX)
 
 
 class IdField(serializers.IntegerField):
@@ -43,6 +45,16 @@ class IdField(serializers.IntegerField):
         if isinstance(data, bool) or isinstance(data, float) and not data.is_integer():
             self.fail("invalid")  # true is not the id 1, 1.5 is not an id
         return int(super().to_internal_value(data))
+
+
+def parse_id(value: Any) -> int | None:
+    """An id from a query parameter or a form value ("7"), or None when it is not one: only ASCII digits, from 1
+    to 2**63 - 1 (``"²".isdigit()`` is true and ``int("9" * 5000)`` raises; neither may reach a query)."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not _ID_RE.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def id_list(**kwargs: Any) -> serializers.ListField:

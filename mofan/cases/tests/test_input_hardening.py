@@ -358,3 +358,11 @@ def test_two_simultaneous_submits_of_one_token_make_one_case(audit_flushable: An
     finally:
         with connection.cursor() as cursor:  # let the flush after the test empty the audit table
             cursor.execute("ALTER TABLE audit_auditlog DISABLE TRIGGER USER")
+
+
+@pytest.mark.parametrize("codes", ["²", "9" * 5000, str(2**64), f"{2**63},1", "１２"])
+def test_open311_lists_with_service_codes_that_are_not_ids(gov: Any, lamp: Category, codes: str) -> None:
+    response = Client().get(reverse("open311:requests", args=["json"]), {"service_code": codes})
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 200:
+        assert response.json() == []

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 from rest_framework import serializers
 
-from mofan.core.api import MAX_ID, IdField, id_list
+from mofan.core.api import MAX_ID, IdField, id_list, parse_id
 from mofan.core.validators import ControlCharacterMiddleware, first_control_character, validate_text
 
 REFUSED = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\x7f", "\x80", "\x85", "\x9f", "\ud800"]
@@ -111,3 +111,9 @@ def test_json_nested_too_deeply_is_a_400_not_a_recursion_error(make_user: Any, l
         response = client.post("/api/cases/", body, content_type="application/json")
         assert response.status_code == 400 and "detail" in response.json()
         assert Client().post("/open311/v2/requests.json", body, content_type="application/json").status_code == 400
+
+
+def test_parse_id_takes_ascii_digits_in_range_only() -> None:
+    assert [parse_id(v) for v in ("7", " 42 ", 7, str(MAX_ID))] == [7, 42, 7, MAX_ID]
+    assert [parse_id(v) for v in ("²", "１２", "9" * 5000, str(MAX_ID + 1), "0", "-1", "1e3", "", None, True, 1.0,
+                                  "0x10")] == [None] * 12
