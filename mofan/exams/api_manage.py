@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from mofan.accounts.permissions import has_action
 from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
-from mofan.core.api import request_object, valid_form
+from mofan.core.api import parse_id, request_object, valid_form
 from mofan.core.services import record_export
 from mofan.exams import selectors, services
 from mofan.exams.api import paper_data
@@ -65,10 +65,10 @@ def _rows(body: Any, field: str) -> list[dict[str, Any]]:
 
 
 def _ids(rows: list[dict[str, Any]], key: str, field: str) -> list[int]:
-    try:
-        return [int(row[key]) for row in rows]
-    except (KeyError, TypeError, ValueError):
-        raise ValidationError({field: [_("Each row needs a number under “%(key)s”.") % {"key": key}]}) from None
+    ids = [parse_id(row.get(key)) for row in rows]  # an id: 1 to 2**63 - 1, never "²" nor 1e30
+    if any(pk is None for pk in ids):
+        raise ValidationError({field: [_("Each row needs a number under “%(key)s”.") % {"key": key}]})
+    return [pk for pk in ids if pk is not None]
 
 
 def fixed_items(actor: Any, body: Any) -> list[services.FixedItem]:
@@ -88,11 +88,12 @@ def draw_rules(actor: Any, body: Any) -> list[services.DrawRule]:
     """``draws`` of a request: rules on banks the actor may use (the service checks counts and pools)."""
     rows = _rows(body, "draws")
     banks = usable_banks(actor).in_bulk(_ids(rows, "bank", "draws"))
-    tags = Tag.objects.in_bulk([int(row["tag"]) for row in rows if str(row.get("tag") or "").isdigit()])
+    tag_ids = [parse_id(row.get("tag")) for row in rows]
+    tags = Tag.objects.in_bulk([pk for pk in tag_ids if pk is not None])
     rules = []
-    for row in rows:
+    for row, tag_id in zip(rows, tag_ids, strict=True):
         bank = banks.get(int(row["bank"]))
-        tag = tags.get(int(row["tag"])) if str(row.get("tag") or "").isdigit() else None
+        tag = tags.get(tag_id) if tag_id is not None else None
         if bank is None or (row.get("tag") and tag is None):
             raise ValidationError({"draws": [_("No such bank or tag among those you may use: %(bank)s")
                                              % {"bank": row.get("bank")}]})

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mofan.accounts.permissions import can, has_action
 from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
+from mofan.core.api import parse_id
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
 from mofan.exams import selectors, services
@@ -51,7 +52,8 @@ def paper_list(request: HttpRequest) -> HttpResponse:
 def paper_new(request: HttpRequest) -> HttpResponse:
     _organiser(request)
     banks = usable_banks(request.user)
-    bank = banks.filter(pk=request.GET.get("bank") or 0).first() if request.GET.get("bank", "").isdigit() else None
+    wanted = parse_id(request.GET.get("bank", ""))
+    bank = banks.filter(pk=wanted).first() if wanted is not None else None
     form = PaperForm(request.POST or None, actor=request.user, bank=bank)
     if request.method == "POST" and form.is_valid():
         try:
@@ -75,8 +77,8 @@ def paper_edit(request: HttpRequest, pk: int) -> HttpResponse:
     banks = usable_banks(request.user)
     items = list(paper.items.select_related("question__bank"))
     draws = list(paper.draws.select_related("bank", "tag"))
-    wanted = request.GET.get("bank", "")
-    bank = (banks.filter(pk=wanted).first() if wanted.isdigit() else None) or (
+    wanted = parse_id(request.GET.get("bank", ""))
+    bank = (banks.filter(pk=wanted).first() if wanted is not None else None) or (
         draws[0].bank if draws else items[0].question.bank if items else None)
     initial: dict[str, Any] = {field: getattr(paper, field) for field in services.PAPER_FIELDS}
     initial.update(unit=paper.unit, questions=[str(i.question_id) for i in items],

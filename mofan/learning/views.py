@@ -21,6 +21,7 @@ from mofan.accounts.permissions import can, has_action, scope_paths
 from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action
 from mofan.core import figures as figure_registry
+from mofan.core.api import parse_id
 from mofan.core.figures import FigureScope
 from mofan.core.services import record_export
 from mofan.core.xlsx import xlsx_response
@@ -324,7 +325,8 @@ def _figure_scope(request: HttpRequest) -> FigureScope:
     unit = None
     if request.GET.get("unit"):
         roots = scope_paths(request.user, Action.LEARNING_VIEW)
-        unit = Unit.objects.filter(pk=request.GET["unit"]).first() if str(request.GET["unit"]).isdigit() else None
+        wanted = parse_id(request.GET["unit"])
+        unit = Unit.objects.filter(pk=wanted).first() if wanted is not None else None
         if unit is None or not any(unit.path.startswith(r) for r in roots):
             raise Http404
     return FigureScope(unit=unit, start=start, end=end)

@@ -28,3 +28,10 @@ def test_a_reading_with_numbers_out_of_range_is_a_400(world: Any, login: Any, bo
     response = login(world.alice).post("/api/learning/readings/", data, content_type="application/json")
     assert response.status_code == 400 and field in response.json(), response.content
     assert not ReadingRecord.objects.exists()
+
+
+@pytest.mark.parametrize("bad", ["²", "9" * 5000, str(2**64), "abc"])
+def test_the_figures_page_with_a_unit_that_is_not_an_id_is_a_404(world: Any, login: Any, bad: str) -> None:
+    client = login(world.secretary)
+    client.raise_request_exception = False
+    assert client.get("/learning/figures/", {"unit": bad}).status_code == 404
