@@ -86,7 +86,7 @@ def user_list(*, actor: Any, search: str = "", include_inactive: bool = True) ->
     """Accounts in the actor's jurisdiction with their roles, by user name."""
     ensure_account_admin(actor)
     qs = _scoped(actor)
-    search = (search or "").strip()
+    search = (search or "").strip()[:200]  # longer than any name; SQLite refuses a LIKE pattern over 50,000 bytes
     if search:
         qs = qs.filter(Q(username__startswith=search) | Q(display_name__contains=search))
     if not include_inactive:
@@ -164,7 +164,7 @@ def person_choices(*, actor: Any, search: str = "", limit: int | None = None) ->
     qs = Person.objects.filter(
         scope_filter(actor, Action.ACCOUNT_MANAGE, "unit__path"), is_active=True, account__isnull=True
     )
-    search = (search or "").strip()
+    search = (search or "").strip()[:200]  # longer than any name; SQLite refuses a LIKE pattern over 50,000 bytes
     if search:
         qs = qs.filter(Q(name__contains=search) | Q(post__contains=search))
     qs = qs.select_related("unit").order_by("unit__path", "name", "id")

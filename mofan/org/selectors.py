@@ -24,6 +24,7 @@ def unit_list(
     if kind:
         qs = qs.filter(kind=kind)
     if search:
+        search = search[:200]  # longer than any name; SQLite refuses a LIKE pattern over 50,000 bytes
         qs = qs.filter(Q(name__contains=search) | Q(code__startswith=search))
     if not include_closed:
         qs = qs.filter(is_active=True)
@@ -73,6 +74,7 @@ def person_list(
     if within is not None:
         qs = qs.filter(unit__path__startswith=within.path)
     if search:
+        search = search[:200]  # longer than any name; SQLite refuses a LIKE pattern over 50,000 bytes
         qs = qs.filter(Q(name__contains=search) | Q(post__contains=search))
     if party_member is not None:
         qs = qs.filter(is_party_member=party_member)

@@ -122,3 +122,26 @@ def test_no_page_fails_on_an_id_out_of_range(district: District, make_user: Any)
                     if response.status_code >= 500:
                         failures.append(f"{user.username} {method.upper()} {path} → {response.status_code}")
     assert not failures, "\n".join(failures)
+
+
+QUERY_VALUES = [("after", str(2**64)), ("before", str(2**63)), ("after", "9" * 5000), ("area", str(2**64)),
+                ("category", str(2**64)), ("unit", str(2**64)), ("year", str(2**64)), ("difficulty", str(2**64)),
+                ("q", "x" * 100_000), ("search", "x" * 100_000), ("object", "x" * 100_000), ("tag", "x" * 100_000)]
+
+
+@pytest.mark.django_db
+def test_no_api_list_fails_on_a_query_parameter_out_of_range(district: District, make_user: Any) -> None:
+    """Every API route without an id, read with filters out of range: ids beyond 64 bits, a search of 100,000
+    characters (SQLite refuses a LIKE pattern over 50,000 bytes)."""
+    lists = sorted({"/api/" + source.replace("^", "").replace("$", "") for source in _patterns(api_urlpatterns)
+                    if "<" not in source and "(?P" not in source and "format" not in source})
+    failures = []
+    for role in (Role.SYSTEM_ADMIN, Role.CENTRE_OPERATOR, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN):
+        user = make_user(role, district.district)
+        client = _signed_in(user)
+        for path in lists:
+            for name, value in QUERY_VALUES:
+                response = client.get(path, {name: value})
+                if response.status_code >= 500:
+                    failures.append(f"{role} GET {path}?{name}={value[:20]} → {response.status_code}")
+    assert not failures, "\n".join(failures)
