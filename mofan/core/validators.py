@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -101,6 +101,9 @@ def refused_fields(request: HttpRequest, view_kwargs: dict[str, Any]) -> dict[st
             check(key, [key, *values])
         for key in request.FILES:  # the names of uploaded files come without control characters (Django's parser)
             check(key, [key])
+    elif request.method in ("PUT", "PATCH") and request.content_type == "application/x-www-form-urlencoded":
+        for key, values in QueryDict(request.body, encoding=request.encoding).lists():  # DRF parses these itself
+            check(key, [key, *values])
     body = _json_body(request)
     if isinstance(body, dict):
         for key, value in body.items():

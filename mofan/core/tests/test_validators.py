@@ -52,6 +52,8 @@ def _through(request: Any, view_kwargs: dict[str, Any] | None = None) -> Any:
     lambda rf: rf.post("/x/", json.dumps({"outer": [{"inner": "x\x7f"}]}), content_type="application/json"),
     lambda rf: rf.post("/x/", json.dumps({"k\x00": 1}), content_type="application/json"),
     lambda rf: rf.post("/x/", json.dumps(["\x00"]), content_type="application/json"),
+    lambda rf: rf.patch("/x/", "name=a%0Bb", content_type="application/x-www-form-urlencoded"),
+    lambda rf: rf.put("/x/", json.dumps({"name": "\x00"}), content_type="application/json"),
 ])
 def test_the_middleware_refuses_every_place_a_text_can_hide(request_of: Any) -> None:
     response = _through(request_of(RequestFactory()))
