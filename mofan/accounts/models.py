@@ -102,6 +102,7 @@ class AdminAction(models.TextChoices):
     UNLOCK = "unlock", _("Unlock the account")
     RESET_PASSWORD = "reset_password", _("Reset the password")
     DEACTIVATE = "deactivate", _("Deactivate the account")
+    RESET_DEVICE = "reset_device", _("Reset the authenticator")
 
 
 class RequestState(models.TextChoices):

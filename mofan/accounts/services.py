@@ -26,6 +26,7 @@ from mofan.accounts.roles import ADMIN_ROLES, Action, Role
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record, audit_refusal
 from mofan.org.models import Person, Unit
+from mofan.twofactor import services as twofactor
 
 
 def login_attempt(*, username: str, password: str) -> User | None:
@@ -320,6 +321,7 @@ REQUEST_OWNER: dict[str, str] = {
     AdminAction.UNLOCK: Action.ACCOUNT_UNLOCK,
     AdminAction.RESET_PASSWORD: Action.ACCOUNT_UNLOCK,
     AdminAction.DEACTIVATE: Action.ACCOUNT_MANAGE,
+    AdminAction.RESET_DEVICE: Action.ACCOUNT_UNLOCK,  # as twofactor.services.reset_device on a business account
 }
 
 
@@ -379,6 +381,8 @@ def admin_request_create(
         _check_deactivate(user)
     elif action == AdminAction.UNLOCK and not user.is_locked():
         raise ValidationError(_("This account is not locked."))
+    elif action == AdminAction.RESET_DEVICE and not twofactor.has_device(user):
+        raise ValidationError(_("This account has no authenticator."))
     duplicate = AdminActionRequest.objects.filter(state=RequestState.PENDING, target=user, action=action, role=role,
                                                   unit=place)
     if duplicate.exists():
@@ -441,6 +445,9 @@ def admin_request_approve(*, actor: User, request: AdminActionRequest, note: str
             _do_unlock(requester, user, note=done)
         elif request.action == AdminAction.RESET_PASSWORD:
             _do_password_reset(requester, user, password_hash=request.password_hash, note=done)
+        elif request.action == AdminAction.RESET_DEVICE:
+            if not twofactor.remove_device(user=user, actor=requester, note=done):  # the holder enrolls again
+                raise ValidationError(_("This account has no authenticator."))
         else:
             _check_deactivate(user)
             _do_deactivate(requester, user, note=done)

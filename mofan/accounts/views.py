@@ -171,7 +171,9 @@ def _detail_context(request: HttpRequest, user: Any, **extra: Any) -> dict[str, 
     if request_form is None and perms["admin_target"] and perms["may_request"] and not perms["self"]:
         request_form = AdminRequestForm(account=user)
     return {"account": user, "allowed": perms, "grant_form": grant_form, "request_form": request_form,
-            "admin_roles": sorted(ADMIN_ROLES), "locked": user.is_locked(), **extra}
+            "admin_roles": sorted(ADMIN_ROLES), "locked": user.is_locked(),
+            "has_authenticator": twofactor_services.has_device(user), "reset_device": AdminAction.RESET_DEVICE,
+            **extra}
 
 
 @login_required

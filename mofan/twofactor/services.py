@@ -212,21 +212,23 @@ def regenerate_recovery_codes(*, user: User) -> list[str]:
 
 def reset_device(*, actor: User, user: User) -> None:
     """A security administrator removes a user's authenticator and recovery codes (lost phone); the holder
-    enrolls again at the next sign-in. Not on one's own account nor on an administrator's (三员分立)."""
+    enrolls again at the next sign-in. Not on one's own account nor on an administrator's (三员分立, the one
+    rule ``accounts.services.ensure_ordinary_account``): an administrator's authenticator is reset through a
+    request a second administrator approves (``AdminAction.RESET_DEVICE``, ADR 0012), or by the operator
+    (``mofan twofactor_reset``)."""
     from mofan.accounts import services as account_services
 
     account_services._ensure_on_account(actor, Action.ACCOUNT_UNLOCK, user)  # noqa: SLF001
-    if user.pk == actor.pk:
-        raise ValidationError(_("You cannot reset your own authenticator."))
-    if is_admin(user):
-        raise ValidationError(_("An administrator's authenticator cannot be reset by another administrator."))
+    account_services.ensure_ordinary_account(actor, user)
     if not remove_device(user=user, actor=actor):
         raise ValidationError(_("This account has no authenticator."))
 
 
 def remove_device(*, user: User, actor: User | None, note: str = "") -> bool:
     """Delete the authenticator and recovery codes of ``user`` (audited); False when there was none. No
-    permission check: ``reset_device`` for administrators, ``mofan twofactor_reset`` for the operator."""
+    permission check: ``reset_device`` for the security administrator, the approval of an
+    ``AdminAction.RESET_DEVICE`` request (``accounts.services.admin_request_approve``), and
+    ``mofan twofactor_reset`` for the operator."""
     with transaction.atomic():
         deleted, _detail = TOTPDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()

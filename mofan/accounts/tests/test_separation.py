@@ -1,15 +1,19 @@
 """三员分立 as an invariant of the services (issue 9): every account service × every administrator role as the
 actor × every kind of target account, and the two-person rule for actions on administrators' accounts.
 
-The meta-test discovers the account services (the public functions of ``mofan.accounts.services`` taking an
-``actor``) and fails when one appears that it does not cover, so a new way of acting on accounts has to
-state here how the invariant applies to it."""
+The meta-test discovers the account services (the public functions taking an ``actor`` of
+``mofan.accounts.services`` and of the other apps' services that act on accounts, ``SERVICE_MODULES``: the
+reset of an authenticator) and fails when one appears that it does not cover, or one it covers disappears, so
+a new way of acting on accounts has to state here how the invariant applies to it. Every kind of request
+(``AdminAction``) is filed and approved below, and the test fails when one is not."""
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +22,14 @@ from django.utils import timezone
 
 from mofan.accounts import services
 from mofan.accounts.models import AdminAction, AdminActionRequest, Membership, RequestState, User
-from mofan.accounts.roles import ADMIN_ROLES, Role
+from mofan.accounts.roles import ADMIN_ROLES, ROLE_ACTIONS, Role
 from mofan.audit.events import AuditEvent
 from mofan.audit.models import AuditLog
 from mofan.conftest import PASSWORD
+from mofan.core import crypto
+from mofan.twofactor import services as twofactor_services
+from mofan.twofactor import totp
+from mofan.twofactor.models import RecoveryCode, TOTPDevice
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +40,7 @@ ADMIN_ROLE_LIST: list[str] = sorted(str(role) for role in ADMIN_ROLES)
 class Cast:
     """Two administrators of each role on the district (``first``/``second``), a business account (grid
     worker of 村一) and a deactivated business account; every target but the actor is locked, so that an
-    unlock shows."""
+    unlock shows, and every account has an authenticator, so that its reset shows."""
 
     def __init__(self, district: Any, make_user: Any) -> None:
         self.district = district
@@ -42,6 +50,8 @@ class Cast:
         self.inactive = make_user(Role.GRID_WORKER, district.village_a1, username="inactive")
         User.objects.filter(pk=self.inactive.pk).update(is_active=False)
         self.inactive.refresh_from_db()
+        for user in [*self.first.values(), *self.second.values(), self.business, self.inactive]:
+            give_authenticator(user)
 
     def target(self, actor_role: str, kind: str) -> User:
         if kind == "self":
@@ -51,6 +61,16 @@ class Cast:
         return self.business if kind == "business" else self.inactive
 
 
+def give_authenticator(user: User) -> None:
+    TOTPDevice.objects.create(user=user, secret_sealed=crypto.encrypt(totp.new_secret()), confirmed=True,
+                              confirmed_at=timezone.now())
+    RecoveryCode.objects.create(user=user, code_hash=f"meta-{user.pk}")
+
+
+def has_authenticator(user: User) -> bool:
+    return TOTPDevice.objects.filter(user_id=user.pk).exists()
+
+
 def snapshot() -> dict[str, Any]:
     """Everything an account service could write, but refusals (ACCESS_DENIED, success false) in the trail."""
     return {
@@ -58,6 +78,8 @@ def snapshot() -> dict[str, Any]:
             "pk", "password", "is_active", "locked_until", "failed_logins", "must_change_password")),
         "memberships": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "unit_id", "role")),
         "requests": list(AdminActionRequest.objects.order_by("pk").values_list("pk", "state")),
+        "authenticators": list(TOTPDevice.objects.order_by("pk").values_list("pk", "user_id", "confirmed")),
+        "recovery_codes": list(RecoveryCode.objects.order_by("pk").values_list("pk", "used_at")),
         "audit": list(AuditLog.objects.filter(success=True).order_by("pk").values_list("pk", flat=True)),
     }
 
@@ -65,6 +87,10 @@ def snapshot() -> dict[str, Any]:
 def _first_membership(user: User) -> Membership:
     return Membership.objects.filter(user=user).select_related("unit", "user").order_by("pk").first()  # type: ignore[return-value]
 
+
+# The modules whose public functions taking an ``actor`` are account services; those outside accounts are named
+# "<app>.<function>".
+SERVICE_MODULES = {"": services, "twofactor.": twofactor_services}
 
 # service name → (role that owns it, how to call it on a target, how to see it happened)
 Call = Callable[[User, User, Any], Any]
@@ -95,6 +121,11 @@ ACCOUNT_SERVICES: dict[str, tuple[str, Call, Check]] = {
         lambda actor, user, d: services.membership_revoke(actor=actor, membership=_first_membership(user)),
         lambda user: not Membership.objects.filter(user=user).exists(),
     ),
+    "twofactor.reset_device": (
+        Role.SECURITY_ADMIN,
+        lambda actor, user, d: twofactor_services.reset_device(actor=actor, user=user),
+        lambda user: not has_authenticator(user) and not RecoveryCode.objects.filter(user_id=user.pk).exists(),
+    ),
 }
 
 # Public services taking an actor that do not act on an existing account, and where they are tested.
@@ -105,6 +136,17 @@ NOT_ON_AN_EXISTING_ACCOUNT = {
     "admin_request_refuse": "the two-person rule itself (below)",
     "admin_request_withdraw": "the two-person rule itself (below)",
     "ensure_ordinary_account": "the check the services above call, writes nothing but a refusal",
+    "twofactor.remove_device": "no check of its own: only the callers in UNCHECKED_CALLERS call it",
+}
+
+# The services without a permission check of their own, and the only files that may call them: each one a
+# path that checked (or the operator's command line, outside the application).
+UNCHECKED_CALLERS = {
+    "remove_device": {
+        "mofan/twofactor/services.py",  # reset_device, after ensure_ordinary_account
+        "mofan/accounts/services.py",  # admin_request_approve: a RESET_DEVICE request a second one approved
+        "mofan/twofactor/management/commands/twofactor_reset.py",  # the operator
+    },
 }
 
 TARGET_KINDS = ["self", *ADMIN_ROLE_LIST, "business", "inactive"]
@@ -112,14 +154,25 @@ TARGET_KINDS = ["self", *ADMIN_ROLE_LIST, "business", "inactive"]
 
 def test_every_account_service_is_covered() -> None:
     found = {
-        name for name, fn in inspect.getmembers(services, inspect.isfunction)
-        if fn.__module__ == services.__name__ and not name.startswith("_")
+        prefix + name for prefix, module in SERVICE_MODULES.items()
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__ and not name.startswith("_")
         and "actor" in inspect.signature(fn).parameters
     }
     assert found == set(ACCOUNT_SERVICES) | set(NOT_ON_AN_EXISTING_ACCOUNT), (
         "a new account service: add it to ACCOUNT_SERVICES (or, if it acts on no existing account, to "
         "NOT_ON_AN_EXISTING_ACCOUNT) and make it keep 三员分立"
     )
+
+
+def test_the_unchecked_services_are_called_only_where_a_check_was_made() -> None:
+    root = Path(services.__file__).resolve().parents[2]
+    for name, allowed in UNCHECKED_CALLERS.items():
+        calling = {
+            str(path.relative_to(root)) for path in (root / "mofan").rglob("*.py")
+            if "tests" not in path.parts and re.search(rf"\b{name}\(", path.read_text(encoding="utf-8"))
+        }
+        assert calling == allowed, f"{name} is called from {sorted(calling ^ allowed)}: check 三员分立 there first"
 
 
 @pytest.mark.parametrize("kind", TARGET_KINDS)
@@ -208,7 +261,19 @@ REQUESTS: dict[str, tuple[str, Callable[[Cast, User], dict[str, Any]], Check]] =
         Role.SECURITY_ADMIN, lambda c, u: {"unit": c.district.district, "role": Role.AUDIT_ADMIN},
         lambda u: Membership.objects.filter(user=u, role=Role.AUDIT_ADMIN).exists(),
     ),
+    AdminAction.RESET_DEVICE: (
+        Role.SECURITY_ADMIN, lambda c, u: {}, lambda u: not has_authenticator(u),
+    ),
 }
+
+
+def test_every_kind_of_request_is_filed_and_approved_here() -> None:
+    """Each AdminAction is in REQUESTS (so filed and approved by the test below), and owned by exactly the
+    administrator role ADR 0012's table names."""
+    assert set(REQUESTS) == set(AdminAction.values) == set(services.REQUEST_OWNER)
+    for action, (owner, _payload, _happened) in REQUESTS.items():
+        holders = [role for role in ADMIN_ROLE_LIST if services.REQUEST_OWNER[action] in ROLE_ACTIONS[role]]
+        assert holders == [owner], action
 
 
 def _file(cast: Cast, make_user: Any, action: str) -> tuple[AdminActionRequest, User, Check]:
