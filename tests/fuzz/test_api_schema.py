@@ -89,7 +89,8 @@ class Account:
         self.cookies: dict[str, str] = {}
 
     def refresh(self) -> None:
-        User.objects.filter(pk=self.user.pk).update(is_active=True)
+        # An earlier role may have reset this account's password (a forced change) or locked it.
+        User.objects.filter(pk=self.user.pk).update(is_active=True, must_change_password=False, locked_until=None)
         self.user.refresh_from_db()
         for m in self.memberships:
             if not Membership.objects.filter(user=self.user, unit_id=m["unit_id"], role=m["role"]).exists():
