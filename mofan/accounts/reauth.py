@@ -9,6 +9,10 @@ a session left open or taken over cannot unmask or export without the password (
   The API answers it with a 403 ``{"code": "reauth_required", …}`` (a DRF exception); pages are sent to
   ``/accounts/reauth/?next=…`` by ``ReauthMiddleware`` (HTMX requests through ``HX-Redirect``).
 - ``@recent_auth_required`` does the same for a whole page view (an export).
+- Nothing typed is lost: a page POST interrupted so keeps its non-secret fields in the session (bounded, never
+  a password, code or token: ``keep_interrupted_post``); after the confirmation ``/accounts/reauth/resume/``
+  shows them as hidden inputs with a fresh CSRF token and a 继续 button that sends them to where they were going
+  (the view then answers as to the first POST: an error re-fills the form, a success carries the action out).
 - The confirmation itself: the page ``/accounts/reauth/`` and ``POST /api/accounts/reauth/``. A wrong
   password counts towards the lockout exactly as at sign-in (``services.login_attempt``), a wrong code as
   at the sign-in code step (``twofactor.services.check_code``); both are audited (``REAUTH_FAILED`` beside
@@ -17,6 +21,7 @@ a session left open or taken over cannot unmask or export without the password (
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -139,8 +144,50 @@ def reauth_url(next_url: str = "") -> str:
     return f"{base}?{urlencode({'next': next_url}, safe='/')}" if next_url else base
 
 
+# Keeping what the person typed --------------------------------------------------------------------------
+
+RESUME = "mofan_reauth_resume"  # the interrupted POST: {"action", "next", "fields", "at"}
+RESUME_MAX_FIELDS = 100
+RESUME_MAX_CHARS = 16_000  # names and values together; a bigger form is not kept (the session stays small)
+# Never kept: passwords, authenticator or recovery codes, tokens, secrets (they are typed again).
+SECRET_FIELD = re.compile(r"pass|pwd|secret|token|csrf|otp|recovery|^code$", re.IGNORECASE)
+
+
+def keep_interrupted_post(request: HttpRequest, return_to: str) -> bool:
+    """Keep the non-secret fields of a page POST that needs re-authentication, for ``resume_view``; False when
+    there is nothing to keep (not a POST, a file upload, too big). One at a time: the last interrupted wins."""
+    request.session.pop(RESUME, None)
+    if request.method != "POST" or request.FILES:
+        return False
+    fields = [(name, value) for name, values in request.POST.lists() if not SECRET_FIELD.search(name)
+              for value in values]
+    if len(fields) > RESUME_MAX_FIELDS or sum(len(n) + len(v) for n, v in fields) > RESUME_MAX_CHARS:
+        return False
+    request.session[RESUME] = {"action": request.get_full_path(), "next": return_to, "fields": fields,
+                               "at": time.time()}
+    return True
+
+
+def _pending_resume(request: HttpRequest, next_url: str) -> dict[str, Any] | None:
+    """The kept POST that this confirmation interrupted (same way back, kept within the re-authentication
+    window), else None."""
+    kept = request.session.get(RESUME)
+    if not isinstance(kept, dict) or kept.get("next", "") != next_url:
+        return None
+    try:
+        fresh = 0 <= time.time() - float(kept.get("at", 0)) <= window_seconds()
+    except (TypeError, ValueError):
+        fresh = False
+    action = str(kept.get("action", ""))
+    if not fresh or not action.startswith("/") or action.startswith("//"):
+        return None
+    return kept
+
+
 def reauth_redirect(request: HttpRequest) -> HttpResponse:
-    target = reauth_url(_return_to(request))
+    return_to = _return_to(request)
+    keep_interrupted_post(request, return_to)
+    target = reauth_url(return_to)
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = target
@@ -255,10 +302,29 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Identity confirmed. For the next %(minutes)s minutes you can unmask and "
                                         "export personal data without confirming again.")
                              % {"minutes": settings.MOFAN_REAUTH_MINUTES})
+            if _pending_resume(request, next_url) is not None:
+                return redirect("accounts:reauth_resume")
             return redirect(next_url or "core:home")
     return render(request, "accounts/reauth.html", {
         "form": form, "next": next_url, "needs_code": needs_code, "minutes": settings.MOFAN_REAUTH_MINUTES,
         "attempts": settings.MOFAN_LOCKOUT_ATTEMPTS, "lockout": settings.MOFAN_LOCKOUT_MINUTES,
+        "kept": _pending_resume(request, next_url) is not None,
+    })
+
+
+@login_required
+def resume_view(request: HttpRequest) -> HttpResponse:
+    """继续: the interrupted POST's kept fields as hidden inputs, with a fresh CSRF token, sent on by the person
+    (never automatically). Shown once; without a kept POST, back to the home page."""
+    kept = request.session.get(RESUME)
+    kept = _pending_resume(request, str(kept.get("next", ""))) if isinstance(kept, dict) else None
+    request.session.pop(RESUME, None)
+    if kept is None:
+        return redirect("core:home")
+    fields = [(str(name), str(value)) for name, value in kept.get("fields", [])]
+    return render(request, "accounts/reauth_resume.html", {
+        "action": kept["action"], "fields": fields, "next": kept.get("next", ""),
+        "recent": has_recent_auth(request),
     })
 
 

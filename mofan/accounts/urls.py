@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change_view, name="password_change"),
     path("reauth/", reauth.reauth_view, name="reauth"),
+    path("reauth/resume/", reauth.resume_view, name="reauth_resume"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
     path("users/export.xlsx", views.user_export, name="user_export"),

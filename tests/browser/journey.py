@@ -15,6 +15,7 @@ from mofan.twofactor import totp
 
 ENROLL = "/accounts/2fa/"
 REAUTH = "/accounts/reauth/"
+RESUME = "/accounts/reauth/resume/"
 VERIFY = "/accounts/2fa/verify/"
 _secrets: dict[str, str] = {}  # the journey's authenticator app: the key of each account it enrolled
 _last_step: dict[str, int] = {}
@@ -52,7 +53,8 @@ def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
 def confirm_identity(page: Any, username: str, password: str = DEMO_PASSWORD, *, download: bool = False) -> Any:
     """The re-authentication page a sensitive action leads to (unmasking, an export of personal data, a role
     grant): the password again, and the authenticator's code when the account has one. Back on the page the
-    action came from (or, for an export, the file: returned when ``download``)."""
+    action came from (or, for an export, the file: returned when ``download``); an interrupted POST (a form, a
+    reveal button) is sent on with what was typed, by the 继续 button of the page that follows."""
     page.wait_for_url(lambda url: urlparse(url).path == REAUTH)
     page.fill("input[name=password]", password)
     if page.locator("input[name=code]").count():
@@ -63,4 +65,7 @@ def confirm_identity(page: Any, username: str, password: str = DEMO_PASSWORD, *,
         return download_info.value
     page.click("form.stacked button[type=submit]")
     page.wait_for_url(lambda url: urlparse(url).path != REAUTH)
+    if urlparse(page.url).path == RESUME:  # an interrupted form or button: what was typed is sent on (继续)
+        page.click("#resume button[type=submit]")
+        page.wait_for_url(lambda url: urlparse(url).path != RESUME)
     return None

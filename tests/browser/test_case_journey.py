@@ -107,8 +107,7 @@ def test_a_public_report_travels_to_closed(page: Any) -> None:
     operate(page, "verify", {"note": "现场查看，已整改到位。"})
     assert state(page) == "verified"
     page.locator("#reporter button[type=submit]").click()  # the reporter's phone, to call back (audited)
-    confirm_identity(page, "shouli")  # unmasking needs the password again (issue 9), then back to the case
-    page.locator("#reporter button[type=submit]").click()
+    confirm_identity(page, "shouli")  # unmasking needs the password again (issue 9), then 继续: it is shown
     page.locator("#reporter.revealed").wait_for()
     assert PHONE in page.locator("#reporter").inner_text()
     operate(page, "callback", {"satisfaction": "satisfied", "solved": "1", "note": "电话回访，群众满意。"})
