@@ -106,7 +106,8 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField("auditlog", "seq", models.BigIntegerField(null=True, editable=False)),
         migrations.AddField("auditlog", "prev_mac", models.CharField(blank=True, default="", editable=False,
-                                                                     max_length=64)),
+                                                                     max_length=64),
+                            preserve_default=False),
         migrations.AddField("auditlog", "mac", models.CharField(default="", editable=False, max_length=64),
                             preserve_default=False),
         migrations.AlterField(
