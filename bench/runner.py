@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 NOT_BENCHMARKS = {"runner"}
-UNITS = ("_ms", "_queries", "_per_s")  # what a figure's name ends in: milliseconds, queries, a rate
+UNITS = ("_ms", "_queries", "_per_s", "_mib")  # what a figure's name ends in: milliseconds, queries, a rate, MiB
 
 
 class BenchError(Exception):

@@ -5,6 +5,7 @@ importer; a refused workbook writes nothing. The memory figures are in ``bench/z
 from __future__ import annotations
 
 import io
+import random
 import re
 import zipfile
 from typing import Any
@@ -32,6 +33,8 @@ ROWS: list[list[Any]] = [
     ["简答", "简述枫桥经验。", "", "", "", "", "", "", "", "", "矛盾不上交", "基层治理", 4, "", ""],
 ]
 BOMB_MESSAGE = "zip bomb"
+# a part that does not compress (a picture, say): an upload large enough for the ratio to allow what follows
+INCOMPRESSIBLE = {"xl/media/image1.bin": random.Random(9).randbytes(64 * 1024)}
 
 
 def rebuild(workbook: bytes, replace: dict[str, bytes], add: dict[str, bytes] | None = None) -> bytes:
@@ -177,3 +180,92 @@ def test_the_refusal_is_in_chinese(settings: Any) -> None:
     with pytest.raises(XlsxReadError) as caught:
         read_rows(bomb, f.COLUMNS, 100, optional=f.OPTIONAL)
     assert "压缩炸弹" in caught.value.messages[0]
+
+
+def test_a_row_wider_than_excel_allows_is_refused_while_parsing() -> None:
+    """Within the byte limit, one row of millions of tiny cells cost 4.4 GB before openpyxl saw its end; a row
+    may hold at most Excel's 16,384 cells."""
+    workbook = write_xlsx(["名称"], [], title="表")
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    row = b"<row>" + b'<c t="inlineStr"><is><t>b</t></is></c>' * 20_000 + b"</row>"
+    wide = rebuild(workbook, {"xl/worksheets/sheet1.xml": xml.replace(b"<sheetData>", b"<sheetData>" + row, 1)},
+                   add=INCOMPRESSIBLE)
+    assert len(row) < unpacked_limit(columns=1, max_rows=20_000, upload_size=len(wide))  # the bytes pass
+    with pytest.raises(XlsxReadError) as caught:
+        read_rows(wide, ["名称"], 20_000)
+    assert BOMB_MESSAGE in caught.value.messages[0]
+
+
+def test_more_shared_strings_than_cells_are_refused_while_parsing() -> None:
+    """Tiny shared strings cost 1.4 GB for 80 MiB; a table holds at most one per cell."""
+    workbook = write_xlsx(["名称"], [["甲"]], title="表")
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        types = archive.read("[Content_Types].xml").decode()
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+    types = types.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                          'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    rels = rels.replace("</Relationships>", '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://'
+                        'schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>')
+    sst = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+           b'2006/main">' + b"<si><t>b</t></si>" * 120_000 + b"</sst>")
+    bomb = rebuild(workbook, {"[Content_Types].xml": types.encode(), "xl/_rels/workbook.xml.rels": rels.encode()},
+                   add={"xl/sharedStrings.xml": sst, **INCOMPRESSIBLE})
+    assert len(sst) < unpacked_limit(columns=1, max_rows=5000, upload_size=len(bomb))  # the bytes pass
+    with pytest.raises(XlsxReadError) as caught:
+        read_rows(bomb, ["名称"], 5000)
+    assert BOMB_MESSAGE in caught.value.messages[0]
+
+
+def test_shared_strings_read_as_openpyxl_reads_them() -> None:
+    from openpyxl.reader.strings import read_string_table
+
+    from mofan.core.xlsx import _read_shared_strings
+
+    sst = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+           'main" count="5" uniqueCount="5"><si><t>甲</t></si><si><t xml:space="preserve"> 空格 </t></si>'
+           '<si><r><rPr><b/></rPr><t>粗</t></r><r><t>体</t></r><rPh sb="0" eb="1"><t>ふりがな</t></rPh></si>'
+           '<si><t/></si><si><t>a_x005F_x000D_b</t></si></sst>').encode()
+    assert _read_shared_strings(io.BytesIO(sst)) == list(read_string_table(io.BytesIO(sst)))
+    assert _read_shared_strings(io.BytesIO(sst))[:4] == ["甲", " 空格 ", "粗体", ""]
+
+
+def test_a_workbook_with_shared_strings_reads_through_the_guarded_reader() -> None:
+    """As Excel and WPS save: the cells refer to the shared strings by index."""
+    workbook = write_xlsx(["名称"], [], title="表")
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        types = archive.read("[Content_Types].xml").decode()
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    types = types.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                          'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    rels = rels.replace("</Relationships>", '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://'
+                        'schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>')
+    sst = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+           'main"><si><t>名称</t></si><si><r><t>甲</t></r><r><t>乙</t></r></si><si><t>\'=1+1</t></si></sst>').encode()
+    rows = b'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>' \
+           b'<row r="3"><c r="A3" t="s"><v>2</v></c></row>'
+    sheet = re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData>" + rows + b"</sheetData>", sheet, flags=re.S)
+    sheet = sheet.replace(b'<dimension ref="A1:A1" />', b'<dimension ref="A1:A3" />')
+    content = rebuild(workbook, {"[Content_Types].xml": types.encode(), "xl/_rels/workbook.xml.rels": rels.encode(),
+                                 "xl/worksheets/sheet1.xml": sheet}, add={"xl/sharedStrings.xml": sst})
+    assert [r.values["名称"] for r in read_rows(content, ["名称"], 10)] == ["甲乙", "=1+1"]
+
+
+@pytest.mark.parametrize("junk", [
+    pytest.param(b"<x/>" * 150_000, id="elements-a-parser-keeps"),
+    pytest.param(b"<row>" + b"<x/>" * 150_000 + b"</row>", id="elements-in-one-row"),
+    pytest.param(b"<a>" * 100 + b"</a>" * 100, id="nested-too-deep"),
+])
+def test_elements_a_parser_would_hold_are_counted_while_parsing(junk: bytes) -> None:
+    """Within the byte limit, empty elements openpyxl does not clear cost 327 MiB for 78 MiB; at most 100,000
+    outside rows and shared strings, 81,920 in one row, 64 open at once."""
+    workbook = write_xlsx(["名称"], [["甲"]], title="表")
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    bomb = rebuild(workbook, {"xl/worksheets/sheet1.xml": xml.replace(b"<sheetData>", junk + b"<sheetData>", 1)},
+                   add=INCOMPRESSIBLE)
+    assert len(junk) < unpacked_limit(columns=1, max_rows=20_000, upload_size=len(bomb))  # the bytes pass
+    with pytest.raises(XlsxReadError) as caught:
+        read_rows(bomb, ["名称"], 20_000)
+    assert BOMB_MESSAGE in caught.value.messages[0]
