@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 
-from mofan.accounts.sessions import LAST_SEEN, end_idle_request_session, mark_sweep_due, run_pending_sweep
+from mofan.accounts.sessions import JOB as IDLE_SWEEP
+from mofan.accounts.sessions import LAST_SEEN, end_idle_request_session
 from mofan.audit.context import RequestContext, reset_context, set_context
 from mofan.audit.middleware import client_ip
 
@@ -32,10 +32,10 @@ class IdleTimeoutMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
-        request_finished.connect(run_pending_sweep, dispatch_uid="mofan.accounts.sessions.sweep")
+        IDLE_SWEEP.connect()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        mark_sweep_due()
+        IDLE_SWEEP.mark_due()
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = time.time()

@@ -17,7 +17,6 @@ transaction, so a session ended by both at once is audited once.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +25,6 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model, user_logged_in
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.core import mail
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -35,13 +32,13 @@ from django.utils import timezone
 
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
+from mofan.core.afterresponse import AfterResponseJob, run_in_requests
 
 logger = logging.getLogger(__name__)
 
 LAST_SEEN = "mofan_last_seen"
 DB_SESSIONS = "django.contrib.sessions.backends.db"
 SWEEP_EVERY_SECONDS = 60
-_LOCK_KEY = "mofan:accounts:idle-sweep"
 SWEEP_BATCH = 500
 
 
@@ -113,49 +110,10 @@ def sweep_idle_sessions(*, now: datetime | None = None) -> int:
                     ended += 1
 
 
-def sweep_in_requests() -> bool:
-    """The embedded profile sweeps after responses; not when a Celery worker does it (a real broker) nor under
-    the test runner (tests sweep themselves). ``MOFAN_SWEEP_IN_REQUESTS`` overrides both, as for the cases."""
-    explicit = getattr(settings, "MOFAN_SWEEP_IN_REQUESTS", None)
-    if explicit is not None:
-        return bool(explicit)
-    if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
-        return False
-    return not hasattr(mail, "outbox")  # django.test.utils.setup_test_environment sets it
-
-
-_throttle_lock = threading.Lock()
-_next_run = {"at": 0.0}
-_pending = threading.local()
-
-
-def claim_sweep(clock: float | None = None) -> bool:
-    """True for at most one caller a minute in this process, and in every process when the cache is shared."""
-    clock = time.monotonic() if clock is None else clock
-    with _throttle_lock:
-        if clock < _next_run["at"]:
-            return False
-        _next_run["at"] = clock + SWEEP_EVERY_SECONDS
-    return bool(cache.add(_LOCK_KEY, "1", timeout=SWEEP_EVERY_SECONDS - 5))
-
-
-def reset_throttle() -> None:
-    with _throttle_lock:
-        _next_run["at"] = 0.0
-    cache.delete(_LOCK_KEY)
-
-
-def mark_sweep_due() -> None:
-    if sweep_in_requests() and claim_sweep():
-        _pending.due = True
-
-
-def run_pending_sweep(**kwargs: Any) -> None:
-    """``request_finished`` receiver: the sweep claimed during the request runs once the response is sent."""
-    if not getattr(_pending, "due", False):
-        return
-    _pending.due = False
-    try:
-        sweep_idle_sessions()
-    except Exception:  # the response is already sent; the next minute tries again
-        logger.exception("the idle-session sweep failed")
+JOB = AfterResponseJob(name="mofan.accounts.idle_sweep", every_seconds=SWEEP_EVERY_SECONDS,
+                       run=lambda: sweep_idle_sessions())
+sweep_in_requests = run_in_requests
+claim_sweep = JOB.claim
+reset_throttle = JOB.reset
+mark_sweep_due = JOB.mark_due
+run_pending_sweep = JOB.run_pending

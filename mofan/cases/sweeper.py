@@ -23,18 +23,13 @@ To sweep another kind: give it an ``escalate`` transition and add its key to ``S
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core import mail
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.signals import request_finished
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -46,6 +41,7 @@ from mofan.cases import kinds
 from mofan.cases.models import Case, CaseEvent, Dispatch, Level
 from mofan.cases.services.engine import centre_above
 from mofan.cases.services.escalation import case_escalate
+from mofan.core.afterresponse import AfterResponseJob, run_in_requests
 
 logger = logging.getLogger(__name__)
 
@@ -175,49 +171,10 @@ def _flag_dispatches(now: datetime, result: SweepResult, batch: int) -> None:
 # The embedded profile: after a response, at most once a minute -------------------------------------------
 
 SWEEP_EVERY_SECONDS = 60
-_LOCK_KEY = "mofan:cases:sweep"
-_throttle_lock = threading.Lock()
-_next_run = {"at": 0.0}
-_pending = threading.local()
-
-
-def sweep_in_requests() -> bool:
-    """On unless a Celery worker does it (a real broker), or under the test runner (tests call ``sweep``
-    themselves, and a sweep in the middle of another test's request would change what it counts).
-    ``MOFAN_SWEEP_IN_REQUESTS`` (True/False) overrides both."""
-    explicit = getattr(settings, "MOFAN_SWEEP_IN_REQUESTS", None)
-    if explicit is not None:
-        return bool(explicit)
-    if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
-        return False
-    return not hasattr(mail, "outbox")  # django.test.utils.setup_test_environment sets it
-
-
-def claim_sweep(clock: float | None = None) -> bool:
-    """True for at most one caller a minute in this process, and — when the cache is shared (Redis) — in
-    every process."""
-    clock = time.monotonic() if clock is None else clock
-    with _throttle_lock:
-        if clock < _next_run["at"]:
-            return False
-        _next_run["at"] = clock + SWEEP_EVERY_SECONDS
-    return bool(cache.add(_LOCK_KEY, "1", timeout=SWEEP_EVERY_SECONDS - 5))
-
-
-def reset_throttle() -> None:
-    with _throttle_lock:
-        _next_run["at"] = 0.0
-    cache.delete(_LOCK_KEY)
-
-
-def _run_pending(**kwargs: Any) -> None:
-    if not getattr(_pending, "due", False):
-        return
-    _pending.due = False
-    try:
-        sweep()
-    except Exception:  # the response is already sent; a failed sweep is retried next minute
-        logger.exception("the time-limit sweep failed")
+JOB = AfterResponseJob(name="mofan.cases.sweep", every_seconds=SWEEP_EVERY_SECONDS, run=lambda: sweep())
+sweep_in_requests = run_in_requests
+claim_sweep = JOB.claim
+reset_throttle = JOB.reset
 
 
 class SweepAfterResponseMiddleware:
@@ -226,10 +183,9 @@ class SweepAfterResponseMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
-        request_finished.connect(_run_pending, dispatch_uid="mofan.cases.sweeper")
+        JOB.connect()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if sweep_in_requests() and claim_sweep():
-            _pending.due = True
+        JOB.mark_due()
         return response
