@@ -144,3 +144,6 @@ class AuditEvent:
     # the audit chain 910–929 (mofan/audit/chain.py)
     AUDIT_CHAIN_VERIFIED = register(910, "audit.chain.verified", _("Audit chain verified"))
     AUDIT_CHAIN_PURGED = register(911, "audit.chain.purged", _("Audit records past the retention period purged"))
+    # backup and restore 940–949 (mofan/core/backup.py)
+    BACKUP_CREATED = register(940, "core.backup.created", _("Database backed up"))
+    BACKUP_RESTORED = register(941, "core.backup.restored", _("Database restored from a backup"))
