@@ -1,7 +1,7 @@
 """`make security`: bandit over the application code, then pip-audit over the installed dependencies.
 
 bandit reads its settings from pyproject.toml ([tool.bandit]: tests and migrations excluded); any finding
-fails. A justified exception is marked on its line with ``# nosec BXXX`` and the reason beside it.
+fails. A justified exception is marked on its line with ``# nosec`` and the test id it answers (``# nosec B608``), with the reason beside it.
 
 pip-audit asks a vulnerability service (PyPI's JSON API by default) about every installed distribution. A
 vulnerability found fails the run: upgrade the dependency. When no vulnerability list can be reached (no
