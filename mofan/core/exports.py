@@ -29,10 +29,13 @@ from typing import Any
 
 from django.utils.functional import Promise
 
+from mofan.core.validators import CONTROL_CHARACTER_CLASS
+
 FORMULA_START = ("=", "+", "-", "@")
 _RISKY_FIRST = ("\t", "\r")  # OWASP: a cell starting with a tab or a carriage return is neutralised too
-# C0 but \t \n \r, DEL and C1: a superset of openpyxl's ILLEGAL_CHARACTERS_RE ([\x00-\x08\x0b\x0c\x0e-\x1f]).
-CONTROL_CHARACTERS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 but \t \n \r, DEL and C1 (``core.validators``' one definition): a superset of openpyxl's
+# ILLEGAL_CHARACTERS_RE ([\x00-\x08\x0b\x0c\x0e-\x1f]).
+CONTROL_CHARACTERS_RE = re.compile(f"[{CONTROL_CHARACTER_CLASS}]")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 BOM = "\ufeff"  # so that Excel and WPS open a UTF-8 CSV as UTF-8
 

@@ -28,8 +28,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-# C0 without \t \n \r, DEL, C1, and lone surrogates (which no encoding can store).
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The one definition of a control character: C0 without \t \n \r, DEL and C1 (``core.exports`` strips these).
+CONTROL_CHARACTER_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Refused at input: the control characters and lone surrogates (which no encoding can store).
+CONTROL_CHARACTERS = re.compile(f"[{CONTROL_CHARACTER_CLASS}\ud800-\udfff]")
 
 
 def first_control_character(text: str) -> str | None:
