@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
-from mofan.core.afterresponse import AfterResponseJob, run_in_requests
+from mofan.core.afterresponse import AfterResponseJob
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +112,4 @@ def sweep_idle_sessions(*, now: datetime | None = None) -> int:
 
 JOB = AfterResponseJob(name="mofan.accounts.idle_sweep", every_seconds=SWEEP_EVERY_SECONDS,
                        run=lambda: sweep_idle_sessions())
-sweep_in_requests = run_in_requests
-claim_sweep = JOB.claim
 reset_throttle = JOB.reset
-mark_sweep_due = JOB.mark_due
-run_pending_sweep = JOB.run_pending
