@@ -53,19 +53,20 @@ def validate_text(value: Any) -> None:
             raise ValidationError(control_character_message(code), code="control_character")
 
 
-def _strings(value: Any) -> Iterator[str]:
-    """Every string inside a parsed JSON value: keys and values, at any depth."""
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string inside a parsed JSON value (or an imported cell): itself, or the keys and values of its
+    lists, tuples and objects at any depth, in document order; without recursion, so no depth exhausts the stack."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             yield item
         elif isinstance(item, dict):
-            for key, child in item.items():
-                yield str(key)
+            for key, child in reversed(item.items()):
                 stack.append(child)
-        elif isinstance(item, list):
-            stack.extend(item)
+                stack.append(str(key))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
 
 
 class TooDeep(Exception):  # noqa: N818 - a refusal, not a failure
@@ -109,9 +110,9 @@ def refused_fields(request: HttpRequest, view_kwargs: dict[str, Any]) -> dict[st
     body = _json_body(request)
     if isinstance(body, dict):
         for key, value in body.items():
-            check(str(key), [str(key), *_strings(value)])
+            check(str(key), [str(key), *strings_in(value)])
     elif body is not None:
-        check("detail", _strings(body))
+        check("detail", strings_in(body))
     return found
 
 

@@ -43,7 +43,12 @@ from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.core.identity import id_number_check_digit
 from mofan.core.masking import mask_id_number, mask_phone
-from mofan.core.validators import CONTROL_CHARACTERS, control_character_message, first_control_character
+from mofan.core.validators import (
+    CONTROL_CHARACTERS,
+    control_character_message,
+    first_control_character,
+    strings_in,
+)
 from mofan.core.xlsx import SheetRow, XlsxReadError, add_help_sheet, read_rows, write_xlsx
 from mofan.org.models import ALLOWED_PARENTS, PATH_SEGMENT, Unit, UnitKind
 from mofan.org.services import (
@@ -194,7 +199,7 @@ class _Row:
         """A cell holding a control character (in a JSON row: in a list or object, at any depth) is refused
         with its column: nobody types one, and PostgreSQL cannot store NUL."""
         for column, value in self._row.values.items():
-            code = next(filter(None, (first_control_character(text) for text in _texts(value))), None)
+            code = next(filter(None, (first_control_character(text) for text in strings_in(value))), None)
             if code:
                 self.error(column, control_character_message(code))
 
@@ -227,19 +232,6 @@ class _Row:
         else:
             for message in exc.messages:
                 self.error("", message)
-
-
-def _texts(value: Any) -> Iterable[str]:
-    """The texts of a cell: itself, or every key and value of a JSON list or object."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _texts(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _texts(item)
 
 
 def _progress_step(progress: ProgressCallback | None, stage: str, done: int, total: int) -> None:
