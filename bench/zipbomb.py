@@ -92,9 +92,16 @@ def sheet_bomb(columns: tuple[str, ...], sheet: str, size: int) -> bytes:
                     {})
 
 
-def shared_strings_bomb(size: int) -> bytes:
-    """The question workbook with a sharedStrings part of ``size`` bytes (what Excel writes texts into)."""
-    workbook = write_xlsx(f.row_columns(), [], title=f.SHEET)
+def _writer(data: bytes) -> Callable[[Any], None]:
+    return lambda member: member.write(data)
+
+
+SST_HEAD = b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+def shared_strings_declared(workbook: bytes) -> dict[str, bytes]:
+    """The workbook's content types and relationships, rewritten to declare an ``xl/sharedStrings.xml`` part
+    (what Excel writes texts into); adding the part itself is the caller's (``mofan/core/tests`` uses this too)."""
     with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
         types = archive.read("[Content_Types].xml").decode()
         rels = archive.read("xl/_rels/workbook.xml.rels").decode()
@@ -102,10 +109,15 @@ def shared_strings_bomb(size: int) -> bytes:
                           'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
     rels = rels.replace("</Relationships>", '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://'
                         'schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>')
-    head = b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    return _rebuild(workbook, {"[Content_Types].xml": lambda m: m.write(types.encode()),
-                               "xl/_rels/workbook.xml.rels": lambda m: m.write(rels.encode())},
-                    {"xl/sharedStrings.xml": lambda m: _fill(m, head, b"<si><t>bomb</t></si>", b"</sst>", size)})
+    return {"[Content_Types].xml": types.encode(), "xl/_rels/workbook.xml.rels": rels.encode()}
+
+
+def shared_strings_bomb(size: int) -> bytes:
+    """The question workbook with a sharedStrings part of ``size`` bytes (what Excel writes texts into)."""
+    workbook = write_xlsx(f.row_columns(), [], title=f.SHEET)
+    declared = shared_strings_declared(workbook)
+    return _rebuild(workbook, {name: _writer(data) for name, data in declared.items()},
+                    {"xl/sharedStrings.xml": lambda m: _fill(m, SST_HEAD, b"<si><t>bomb</t></si>", b"</sst>", size)})
 
 
 def understated_bomb(size: int) -> bytes:

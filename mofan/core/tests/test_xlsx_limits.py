@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bench.zipbomb import SST_HEAD, shared_strings_declared
 from mofan.core.xlsx import (
     XlsxReadError,
     _GuardedZipFile,
@@ -200,17 +201,8 @@ def test_a_row_wider_than_excel_allows_is_refused_while_parsing() -> None:
 def test_more_shared_strings_than_cells_are_refused_while_parsing() -> None:
     """Tiny shared strings cost 1.4 GB for 80 MiB; a table holds at most one per cell."""
     workbook = write_xlsx(["名称"], [["甲"]], title="表")
-    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
-        types = archive.read("[Content_Types].xml").decode()
-        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
-    types = types.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
-                          'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
-    rels = rels.replace("</Relationships>", '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://'
-                        'schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>')
-    sst = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-           b'2006/main">' + b"<si><t>b</t></si>" * 120_000 + b"</sst>")
-    bomb = rebuild(workbook, {"[Content_Types].xml": types.encode(), "xl/_rels/workbook.xml.rels": rels.encode()},
-                   add={"xl/sharedStrings.xml": sst, **INCOMPRESSIBLE})
+    sst = SST_HEAD + b"<si><t>b</t></si>" * 120_000 + b"</sst>"
+    bomb = rebuild(workbook, shared_strings_declared(workbook), add={"xl/sharedStrings.xml": sst, **INCOMPRESSIBLE})
     assert len(sst) < unpacked_limit(columns=1, max_rows=5000, upload_size=len(bomb))  # the bytes pass
     with pytest.raises(XlsxReadError) as caught:
         read_rows(bomb, ["名称"], 5000)
@@ -234,21 +226,14 @@ def test_a_workbook_with_shared_strings_reads_through_the_guarded_reader() -> No
     """As Excel and WPS save: the cells refer to the shared strings by index."""
     workbook = write_xlsx(["名称"], [], title="表")
     with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
-        types = archive.read("[Content_Types].xml").decode()
-        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
         sheet = archive.read("xl/worksheets/sheet1.xml")
-    types = types.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
-                          'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
-    rels = rels.replace("</Relationships>", '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://'
-                        'schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>')
-    sst = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-           'main"><si><t>名称</t></si><si><r><t>甲</t></r><r><t>乙</t></r></si><si><t>\'=1+1</t></si></sst>').encode()
+    sst = SST_HEAD + '<si><t>名称</t></si><si><r><t>甲</t></r><r><t>乙</t></r></si><si><t>\'=1+1</t></si></sst>'.encode()
     rows = b'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>' \
            b'<row r="3"><c r="A3" t="s"><v>2</v></c></row>'
     sheet = re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData>" + rows + b"</sheetData>", sheet, flags=re.S)
     sheet = sheet.replace(b'<dimension ref="A1:A1" />', b'<dimension ref="A1:A3" />')
-    content = rebuild(workbook, {"[Content_Types].xml": types.encode(), "xl/_rels/workbook.xml.rels": rels.encode(),
-                                 "xl/worksheets/sheet1.xml": sheet}, add={"xl/sharedStrings.xml": sst})
+    content = rebuild(workbook, {**shared_strings_declared(workbook), "xl/worksheets/sheet1.xml": sheet},
+                      add={"xl/sharedStrings.xml": sst})
     assert [r.values["名称"] for r in read_rows(content, ["名称"], 10)] == ["甲乙", "=1+1"]
 
 
