@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib import messages
@@ -26,7 +25,6 @@ from mofan.accounts.forms import (
     PasswordResetForm,
     UserCreateForm,
 )
-from mofan.accounts.middleware import LAST_SEEN
 from mofan.accounts.models import AdminAction, RequestState
 from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import ADMIN_ROLES, Action
@@ -48,7 +46,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
             twofactor_session.start_pending(request, form.user.pk, next_url)
             return redirect("twofactor:verify")
         login(request, form.user)
-        request.session[LAST_SEEN] = time.time()
         services.record_login(user=form.user)
         if services.password_change_due(form.user):
             return redirect("accounts:password_change")

@@ -3,7 +3,6 @@ recovery codes, and the reset of a user's authenticator by the security administ
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts import services as account_services
-from mofan.accounts.middleware import LAST_SEEN
 from mofan.accounts.models import User
 from mofan.twofactor import services, session, totp
 from mofan.twofactor.forms import CodeForm, ConfirmForm
@@ -66,7 +64,6 @@ def verify(request: HttpRequest) -> HttpResponse:
             if pending:
                 session.clear_pending(request)
                 login(request, user, backend="mofan.accounts.backends.LockoutModelBackend")
-                request.session[LAST_SEEN] = time.time()
                 account_services.record_login(user=user)
             session.mark_verified(request, method)
             services.record_verified(user=user, method=method)
