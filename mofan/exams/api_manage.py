@@ -198,8 +198,8 @@ class UnfinishedView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         paper = selectors.organiser_paper_get(actor=request.user, pk=pk)
+        require_recent_auth(request)  # names of people leave, as in the page's export (before reading them)
         people = selectors.unfinished_with_state(actor=request.user, paper=paper)
-        require_recent_auth(request)  # names of people leave, as in the page's export
         record_export(actor=request.user, what="exams.unfinished", count=len(people))  # names leave, as a file's
         return Response({"paper": paper.pk, "count": len(people), "rows": [
             {"name": u.display_name, "branch": u.person.unit.name if u.person else "", "account": u.username,

@@ -161,8 +161,8 @@ def paper_analysis(request: HttpRequest, pk: int) -> HttpResponse:
 def unfinished_export(request: HttpRequest, pk: int) -> HttpResponse:
     """导出未完成名单: the audience in the actor's scope without a submitted attempt, as xlsx."""
     paper = selectors.organiser_paper_get(actor=request.user, pk=pk)
+    require_recent_auth(request)  # names of people: personal data leaving as a file (before reading them)
     people = selectors.unfinished_with_state(actor=request.user, paper=paper)
-    require_recent_auth(request)  # names of people: personal data leaving as a file
     record_export(actor=request.user, what="exams.unfinished", count=len(people))
     headers = [pgettext("person", "Name"), _("Branch"), _("Account"), _("Status")]
     rows = [[u.display_name, u.person.unit.name if u.person else "", u.username,
