@@ -12,7 +12,7 @@ from rest_framework import serializers
 from mofan.cases import kinds
 from mofan.cases.forms_intake import intake_areas
 from mofan.cases.models import Case, Urgency
-from mofan.cases.services.intake import MAX_DESCRIPTION
+from mofan.cases.services.intake import MAX_DESCRIPTION, column
 from mofan.cases.services.privacy import Reporter, reporter_masked
 from mofan.core.api import IdField
 from mofan.org.models import Unit
@@ -67,13 +67,6 @@ class IntakeAreaField(serializers.PrimaryKeyRelatedField):
         if request is None:
             return Unit.objects.none()
         return intake_areas(request.user)
-
-
-def column(name: str) -> int:
-    """The length of a text column of Case: an API text longer than its column is refused, never cut."""
-    length = getattr(Case._meta.get_field(name), "max_length", None)
-    assert length is not None  # noqa: S101 - a CharField
-    return int(length)
 
 
 class CaseCreateSerializer(serializers.Serializer):

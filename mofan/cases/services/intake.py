@@ -31,7 +31,16 @@ PUBLIC_CHANNELS = {Channel.PUBLIC, Channel.OPEN311}
 MAX_ATTACHMENTS = 9
 # A client token: what ``secrets.token_urlsafe`` makes, or a client's own UUID or request id.
 CLIENT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-MAX_NAME, MAX_ADDRESS = 50, 200  # the columns of Case
+
+
+def column(name: str) -> int:
+    """The length of a text column of Case: a text longer than its column is refused, never cut."""
+    length = getattr(Case._meta.get_field(name), "max_length", None)
+    assert length is not None  # noqa: S101 - a CharField
+    return int(length)
+
+
+MAX_NAME, MAX_ADDRESS = column("reporter_name"), column("address")
 MAX_DESCRIPTION = 5000
 
 
