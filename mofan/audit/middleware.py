@@ -52,7 +52,6 @@ def _verify_if_due() -> None:
 
 
 JOB = AfterResponseJob(name="mofan.audit.verify", every_seconds=CHECK_EVERY_SECONDS, run=_verify_if_due)
-claim_check = JOB.claim
 reset_throttle = JOB.reset
 
 
