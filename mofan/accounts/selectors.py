@@ -188,3 +188,8 @@ def admin_request_get(*, actor: Any, pk: Any) -> AdminActionRequest:
         return admin_requests(actor=actor).get(pk=pk)
     except (AdminActionRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def is_administrator(user: Any) -> bool:
+    """Does the account hold one of the three administrator roles (on any unit, open or closed)?"""
+    return Membership.objects.filter(user_id=user.pk, role__in=ADMIN_ROLES).exists()

@@ -23,6 +23,7 @@ from mofan.accounts.models import (
 )
 from mofan.accounts.permissions import can, clear_cache, ensure_can
 from mofan.accounts.roles import ADMIN_ROLES, Action, Role
+from mofan.accounts.selectors import is_administrator
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record, audit_refusal
 from mofan.org.models import Person, Unit
@@ -164,11 +165,6 @@ def _ensure_on_account(actor: User, action: str, user: User) -> None:
 # No administrator acts alone on their own account or on another administrator's: those actions are filed
 # as an AdminActionRequest and carried out when a second administrator approves (ADR 0012). An account
 # holding an administrator role holds no other role.
-
-
-def is_administrator(user: User) -> bool:
-    """Does the account hold one of the three administrator roles (on any unit, open or closed)?"""
-    return Membership.objects.filter(user_id=user.pk, role__in=ADMIN_ROLES).exists()
 
 
 def ensure_ordinary_account(actor: User, user: User) -> None:

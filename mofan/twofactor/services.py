@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts.models import Membership, User
-from mofan.accounts.roles import ADMIN_ROLES, Action
+from mofan.accounts.models import User
+from mofan.accounts.roles import Action
+from mofan.accounts.selectors import is_administrator
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
 from mofan.core import crypto
@@ -42,13 +43,9 @@ def has_device(user: Any) -> bool:
     return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
-def is_admin(user: Any) -> bool:
-    return Membership.objects.filter(user_id=user.pk, role__in=ADMIN_ROLES).exists()
-
-
 def device_required(user: Any) -> bool:
     """Whether the account must enroll before using anything (an administrator, when MOFAN_ADMIN_2FA is on)."""
-    return bool(settings.MOFAN_ADMIN_2FA) and is_admin(user)
+    return bool(settings.MOFAN_ADMIN_2FA) and is_administrator(user)
 
 
 def recovery_codes_left(user: Any) -> int:
