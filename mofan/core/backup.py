@@ -23,6 +23,7 @@ import subprocess  # nosec B404 # pg_dump, pg_restore and mofan itself, with arg
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from hmac import compare_digest
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +273,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BackupError(_("The backup manifest is damaged: the backup was tampered with.")) from exc
-    if not isinstance(manifest, dict) or not hmac_equal(str(manifest.get("mac", "")), _manifest_mac(manifest)):
+    sealed = isinstance(manifest, dict) and compare_digest(str(manifest.get("mac", "")).encode(),
+                                                           _manifest_mac(manifest).encode())
+    if not sealed:
         raise BackupError(_("The backup manifest's seal does not match: the backup was tampered with "
                             "(or it was made under another audit key)."))
     if _sha256(path) != manifest.get("sha256"):
@@ -280,12 +283,6 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if manifest.get("engine") not in (SQLITE, POSTGRESQL):
         raise BackupError(_("The backup manifest names an unknown database engine."))
     return manifest
-
-
-def hmac_equal(left: str, right: str) -> bool:
-    import hmac as std_hmac
-
-    return std_hmac.compare_digest(left.encode(), right.encode())
 
 
 def _target(target_url: str | None) -> dict[str, Any]:
