@@ -11,6 +11,9 @@ from mofan.accounts.permissions import scope_filter
 from mofan.accounts.roles import Action
 from mofan.org.models import Person, Unit, UnitChange
 
+# A search text is cut to this: longer than any name; SQLite refuses a LIKE pattern over 50,000 bytes.
+MAX_SEARCH = 200
+
 
 def unit_list(
     *, actor: Any, parent: Unit | None = None, within: Unit | None = None, kind: str | None = None,
@@ -24,7 +27,7 @@ def unit_list(
     if kind:
         qs = qs.filter(kind=kind)
     if search:
-        search = search[:200]  # longer than any name; SQLite refuses a LIKE pattern over 50,000 bytes
+        search = search[:MAX_SEARCH]
         qs = qs.filter(Q(name__contains=search) | Q(code__startswith=search))
     if not include_closed:
         qs = qs.filter(is_active=True)
@@ -74,7 +77,7 @@ def person_list(
     if within is not None:
         qs = qs.filter(unit__path__startswith=within.path)
     if search:
-        search = search[:200]  # longer than any name; SQLite refuses a LIKE pattern over 50,000 bytes
+        search = search[:MAX_SEARCH]
         qs = qs.filter(Q(name__contains=search) | Q(post__contains=search))
     if party_member is not None:
         qs = qs.filter(is_party_member=party_member)
