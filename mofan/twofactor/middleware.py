@@ -4,7 +4,8 @@ A signed-in session that has not passed the second factor is held on one page un
 - an account with an authenticator gives its code (a session signed in before the device was enrolled
   elsewhere, or any other way in that skipped the code step);
 - an administrator without one (MOFAN_ADMIN_2FA on) enrolls first and can use nothing else meanwhile.
-API requests of such a session get a 403 with a message. A verified session costs no query here.
+API requests of such a session get a 403 with a message. A verified session costs no query here, any other one
+query.
 """
 
 from __future__ import annotations
@@ -35,14 +36,15 @@ class TwoFactorMiddleware:
             return self.get_response(request)
         if request.path.startswith(settings.STATIC_URL) or request.path in _paths(ALWAYS_ALLOWED):
             return self.get_response(request)
-        if services.has_device(user):
+        has_device, device_required = services.device_state(user)
+        if has_device:
             if request.path in _paths(VERIFY_ALLOWED):
                 return self.get_response(request)
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("Enter the code of your authenticator first (two-factor "
                                                  "authentication).")}, status=403)
             return redirect(f"{reverse('twofactor:verify')}?next={request.path}")
-        if services.device_required(user):
+        if device_required:
             if request.path in _paths(ENROLL_ALLOWED):
                 return self.get_response(request)
             if request.path.startswith("/api/"):

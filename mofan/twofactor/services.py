@@ -14,11 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts.models import User
-from mofan.accounts.roles import Action
+from mofan.accounts.models import Membership, User
+from mofan.accounts.roles import ADMIN_ROLES, Action
 from mofan.accounts.selectors import is_administrator
 from mofan.audit.events import AuditEvent
 from mofan.audit.services import audit_record
@@ -46,6 +47,18 @@ def has_device(user: Any) -> bool:
 def device_required(user: Any) -> bool:
     """Whether the account must enroll before using anything (an administrator, when MOFAN_ADMIN_2FA is on)."""
     return bool(settings.MOFAN_ADMIN_2FA) and is_administrator(user)
+
+
+def device_state(user: Any) -> tuple[bool, bool]:
+    """``(has_device(user), device_required(user))`` in one query: TwoFactorMiddleware asks both on every
+    request of a session that has not passed the second factor (most accounts: those without an authenticator)."""
+    admin: Any = Value(False)
+    if settings.MOFAN_ADMIN_2FA:
+        admin = Exists(Membership.objects.filter(user_id=OuterRef("pk"), role__in=ADMIN_ROLES))
+    row = (User.objects.filter(pk=user.pk)
+           .annotate(_device=Exists(TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)), _admin=admin)
+           .values_list("_device", "_admin").first())
+    return (bool(row[0]), bool(row[1])) if row is not None else (False, False)
 
 
 def recovery_codes_left(user: Any) -> int:
