@@ -21,6 +21,7 @@ from mofan.accounts import selectors, services
 from mofan.accounts.models import AdminAction, AdminActionRequest, Membership, RequestState, User
 from mofan.accounts.reauth import require_recent_auth
 from mofan.accounts.roles import Action, Role
+from mofan.core.api import IdField
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -187,11 +188,11 @@ class AdminRequestSerializer(serializers.ModelSerializer):
 
 class AdminRequestCreateSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=AdminAction.choices)
-    user = serializers.IntegerField(help_text="The administrator's account (or, for a grant of an administrator "
+    user = IdField(help_text="The administrator's account (or, for a grant of an administrator "
                                               "role, any account) the action applies to.")
-    unit = serializers.IntegerField(required=False, help_text="For grant: the unit of the role.")
+    unit = IdField(required=False, help_text="For grant: the unit of the role.")
     role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="For grant: the role.")
-    membership = serializers.IntegerField(required=False, help_text="For revoke: the role (membership id).")
+    membership = IdField(required=False, help_text="For revoke: the role (membership id).")
     password = serializers.CharField(write_only=True, required=False, trim_whitespace=False,
                                      style={"input_type": "password"},
                                      help_text="For reset_password: the temporary password (only its hash is kept).")
